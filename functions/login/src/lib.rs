@@ -1,0 +1,42 @@
+//! `POST /admin/login`: username and password in, an access/refresh token pair out.
+
+use serde::Serialize;
+use shared::lambda_http::{Body, Request, Response};
+use shared::session::{self, Credentials, Grant};
+use shared::{http, response, App, ServiceError};
+use std::convert::Infallible;
+
+/// The `data` of a successful login, field for field as the seed documents it.
+#[derive(Serialize)]
+struct LoginData {
+    change_password: bool,
+    token_type: &'static str,
+    token: String,
+    refresh_token: String,
+    expires_in: u32,
+    role: String,
+}
+
+impl From<Grant> for LoginData {
+    fn from(grant: Grant) -> Self {
+        LoginData {
+            change_password: grant.change_password,
+            token_type: "Bearer",
+            token: grant.tokens.access_token,
+            refresh_token: grant.tokens.refresh_token,
+            expires_in: grant.expires_in,
+            role: grant.role,
+        }
+    }
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Infallible> {
+    Ok(response::respond(login(app, &request).await))
+}
+
+async fn login(app: &App, request: &Request) -> Result<Response<Body>, ServiceError> {
+    http::require_post(request)?;
+    let credentials = Credentials::from_json(http::body(request)?)?;
+    let grant = session::login(app, credentials).await?;
+    Ok(response::ok_with(LoginData::from(grant)))
+}

@@ -1,0 +1,60 @@
+//! The one error type every request path returns. Each variant is an outcome a
+//! client can see; `response` turns it into a status and body in one place.
+
+use crate::store::StoreError;
+use crate::token::TokenError;
+use std::collections::BTreeMap;
+
+/// Field name to the reasons it was refused, in the shape Cerberus gave the
+/// Python service: `{"username": ["required field"]}`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    // Expected outcomes of bad input: 4xx, logged at info at most.
+    #[error("the request body was refused")]
+    BadRequest(FieldErrors),
+    #[error("the credentials were refused")]
+    BadCredentials,
+    #[error("the caller is not authorised")]
+    Unauthorized,
+    #[error("the token has expired")]
+    SignatureExpired,
+    #[error("the token is not valid")]
+    InvalidToken,
+    #[error("the caller must change their password first")]
+    PasswordChangeRequired,
+    #[error("only POST is accepted")]
+    MethodNotAllowed,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+
+    // Server-side trouble: 5xx, logged with its cause, never shown to the client.
+    #[error("database failure")]
+    Store(#[from] StoreError),
+    #[error("internal failure: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// A single-field validation error.
+    pub fn bad_field(field: &str, reason: &str) -> Self {
+        ServiceError::BadRequest(FieldErrors::from([(field.to_owned(), vec![reason.to_owned()])]))
+    }
+}
+
+impl From<TokenError> for ServiceError {
+    fn from(err: TokenError) -> Self {
+        match err {
+            TokenError::Expired => ServiceError::SignatureExpired,
+            TokenError::Invalid => ServiceError::InvalidToken,
+            TokenError::Signing | TokenError::EmptyKey => ServiceError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<crate::password::PasswordError> for ServiceError {
+    fn from(err: crate::password::PasswordError) -> Self {
+        ServiceError::Internal(err.to_string())
+    }
+}

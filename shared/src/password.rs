@@ -1,0 +1,180 @@
+//! Password hashing.
+//!
+//! New hashes are argon2id PHC strings at OWASP's minimum (m=19456 KiB, t=2, p=1).
+//! Hashes the Python service left are bcrypt (`$2b$…`): they still verify, and the
+//! caller is told to rehash them to argon2id after the first successful login.
+//! Hashing is CPU-bound for tens of milliseconds, so the async entry points run it
+//! on tokio's blocking pool instead of stalling the executor.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+
+const MEMORY_KIB: u32 = 19_456;
+const ITERATIONS: u32 = 2;
+const PARALLELISM: u32 = 1;
+const OUTPUT_LEN: usize = 32;
+
+/// An argon2id hash of a random string nobody knows, at the current parameters.
+/// Verifying against it when a username does not exist costs what a real check
+/// costs, so response time does not reveal which usernames exist.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$K6oyZMbM34Lpp+0Qarfo2Q$lhthgEMgX70GL/kywK0I3dao2bCQ7TGXAcSLMkMZU4Y";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Mismatch,
+    /// The password is right; `needs_rehash` when the stored hash is bcrypt or
+    /// argon2 weaker than today's parameters.
+    Match { needs_rehash: bool },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("password hashing worker failed")]
+    Worker(#[from] tokio::task::JoinError),
+}
+
+fn hasher() -> Argon2<'static> {
+    // Constant, valid parameters: `Params::new` cannot fail for them.
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, Some(OUTPUT_LEN))
+        .unwrap_or(Params::DEFAULT);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a new password to an argon2id PHC string with a fresh random salt.
+pub fn hash(password: &str) -> Result<String, PasswordError> {
+    hasher()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|err| PasswordError::Hash(err.to_string()))
+}
+
+/// Checks `password` against a stored hash (argon2 PHC or bcrypt). An unreadable
+/// stored hash is a mismatch, never an error the caller could leak.
+pub fn verify(password: &str, stored: &str) -> Verdict {
+    if is_bcrypt(stored) {
+        return match bcrypt::verify(password, stored) {
+            Ok(true) => Verdict::Match { needs_rehash: true },
+            _ => Verdict::Mismatch,
+        };
+    }
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        tracing::warn!("stored password hash is in an unknown format");
+        return Verdict::Mismatch;
+    };
+    match hasher().verify_password(password.as_bytes(), &parsed) {
+        Ok(()) => Verdict::Match {
+            needs_rehash: is_weaker_than_current(&parsed),
+        },
+        Err(_) => Verdict::Mismatch,
+    }
+}
+
+/// Spends the time of a real verification and always fails.
+pub fn verify_dummy(password: &str) -> Verdict {
+    let _ = verify(password, DUMMY_HASH);
+    Verdict::Mismatch
+}
+
+/// [`verify`] on the blocking pool; `stored == None` verifies against the dummy.
+pub async fn verify_off_executor(
+    password: SecretString,
+    stored: Option<String>,
+) -> Result<Verdict, PasswordError> {
+    let verdict = tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => verify(password.expose_secret(), &stored),
+        None => verify_dummy(password.expose_secret()),
+    })
+    .await?;
+    Ok(verdict)
+}
+
+/// [`hash`] on the blocking pool.
+pub async fn hash_off_executor(password: SecretString) -> Result<String, PasswordError> {
+    tokio::task::spawn_blocking(move || hash(password.expose_secret())).await?
+}
+
+fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2x$", "$2y$"]
+        .iter()
+        .any(|prefix| stored.starts_with(prefix))
+}
+
+fn is_weaker_than_current(parsed: &PasswordHash) -> bool {
+    if parsed.algorithm.as_str() != "argon2id" {
+        return true;
+    }
+    match Params::try_from(parsed) {
+        Ok(params) => params.m_cost() < MEMORY_KIB || params.t_cost() < ITERATIONS,
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Made by Python's bcrypt at 12 rounds, as flask-auth-service-mongo stores it.
+    const PYTHON_BCRYPT: &str = "$2b$12$SAi73xqOTSlUoqw.a7K50eZv/27qMjEL9PCd4Rl.Ej4Q0fdtB76Aa";
+
+    #[test]
+    fn a_new_hash_is_argon2id_with_owasp_parameters_and_verifies() {
+        let hashed = hash("correct horse").unwrap();
+        assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hashed}");
+        assert_eq!(verify("correct horse", &hashed), Verdict::Match { needs_rehash: false });
+        assert_eq!(verify("correct horsf", &hashed), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn two_hashes_of_one_password_differ_by_salt() {
+        assert_ne!(hash("same").unwrap(), hash("same").unwrap());
+    }
+
+    #[test]
+    fn a_python_bcrypt_hash_verifies_and_asks_for_a_rehash() {
+        assert_eq!(verify("python-pass", PYTHON_BCRYPT), Verdict::Match { needs_rehash: true });
+        assert_eq!(verify("python-pasS", PYTHON_BCRYPT), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn a_weaker_argon2_hash_asks_for_a_rehash() {
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"pw")
+        .unwrap()
+        .to_string();
+        assert_eq!(verify("pw", &weak), Verdict::Match { needs_rehash: true });
+    }
+
+    #[test]
+    fn garbage_stored_hashes_never_match() {
+        for stored in ["", "plain-text", "$2b$12$short", "$argon2id$v=19$nonsense"] {
+            assert_eq!(verify("plain-text", stored), Verdict::Mismatch, "{stored}");
+        }
+    }
+
+    #[test]
+    fn the_dummy_hash_uses_current_parameters() {
+        let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
+        assert!(!is_weaker_than_current(&parsed));
+        assert_eq!(verify_dummy("anything"), Verdict::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn the_async_entry_points_agree_with_the_sync_ones() {
+        let hashed = hash_off_executor(SecretString::from("pw-async")).await.unwrap();
+        let verdict = verify_off_executor(SecretString::from("pw-async"), Some(hashed))
+            .await
+            .unwrap();
+        assert_eq!(verdict, Verdict::Match { needs_rehash: false });
+        let verdict = verify_off_executor(SecretString::from("pw-async"), None).await.unwrap();
+        assert_eq!(verdict, Verdict::Mismatch);
+    }
+}

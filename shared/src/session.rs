@@ -1,0 +1,169 @@
+//! Login and logout: the domain behind the two REST routes.
+
+use crate::app::App;
+use crate::error::ServiceError;
+use crate::guard::Caller;
+use crate::password::{self, Verdict};
+use crate::store::{DbRef, NewSession, UserRecord};
+use crate::token::TokenPair;
+use crate::validate::{self, StringField};
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::DateTime;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Longer inputs are refused before any hashing work.
+const USERNAME_MAX_LEN: usize = 256;
+const PASSWORD_MAX_LEN: usize = 1024;
+
+/// A validated login body. The length minimums are not applied: passwords set
+/// under older, laxer rules must still log in.
+pub struct Credentials {
+    /// Lower-cased, as usernames are stored.
+    pub username: String,
+    pub password: SecretString,
+}
+
+impl Credentials {
+    /// `{"username": …, "password": …}` and nothing else, each a string without spaces.
+    pub fn from_json(body: &[u8]) -> Result<Self, ServiceError> {
+        let fields = [
+            StringField { name: "username", max_len: USERNAME_MAX_LEN, no_spaces: true },
+            StringField { name: "password", max_len: PASSWORD_MAX_LEN, no_spaces: true },
+        ];
+        let mut values = validate::string_fields(body, &fields)?.into_iter();
+        match (values.next(), values.next()) {
+            (Some(username), Some(password)) => Ok(Credentials {
+                username: username.to_lowercase(),
+                password: SecretString::from(password),
+            }),
+            _ => Err(ServiceError::Internal("validated body lost a field".into())),
+        }
+    }
+}
+
+/// What a successful login hands out.
+#[derive(Debug)]
+pub struct Grant {
+    pub tokens: TokenPair,
+    pub change_password: bool,
+    pub role: String,
+    /// Access token lifetime in minutes.
+    pub expires_in: u32,
+}
+
+/// Why a login was refused; all of them look the same to the client.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    UnknownUser,
+    WrongPassword,
+    Inactive,
+    RoleNotAllowed,
+}
+
+impl Refusal {
+    fn as_str(self) -> &'static str {
+        match self {
+            Refusal::UnknownUser => "unknown_user",
+            Refusal::WrongPassword => "wrong_password",
+            Refusal::Inactive => "inactive_user",
+            Refusal::RoleNotAllowed => "role_not_allowed",
+        }
+    }
+}
+
+/// Checks credentials and opens a session: one command to read the user and its
+/// role, one to whitelist the tokens, and one more, concurrently, the first time a
+/// bcrypt hash left by the Python service is rehashed.
+pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, ServiceError> {
+    let username = credentials.username;
+    let user = app.store.user_by_username(&username).await?;
+
+    // The password is checked in every case, against a dummy hash when the user is
+    // unknown, so all refusals cost the same time.
+    let stored = user.as_ref().map(|u| u.password_hash.expose_secret().to_owned());
+    let verdict = password::verify_off_executor(credentials.password.clone(), stored).await?;
+
+    let (user, needs_rehash) = match accept(user, verdict, app) {
+        Ok(accepted) => accepted,
+        Err(refusal) => {
+            tracing::info!(%username, outcome = "bad_credentials", reason = refusal.as_str(), "login refused");
+            return Err(ServiceError::BadCredentials);
+        }
+    };
+    let role = user.role.as_ref().map(|r| r.name.clone()).unwrap_or_default();
+
+    let rehash = async {
+        if needs_rehash {
+            rehash(app, user.id, credentials.password).await;
+        }
+    };
+    let (tokens, ()) = tokio::join!(open_session(app, user.id), rehash);
+    let tokens = tokens?;
+    tracing::info!(%username, outcome = "ok", "login accepted");
+    Ok(Grant {
+        tokens,
+        change_password: user.change_password,
+        role,
+        expires_in: app.settings.token_expire_minutes,
+    })
+}
+
+/// The user, if the password matched and the account may log in here.
+fn accept(
+    user: Option<UserRecord>,
+    verdict: Verdict,
+    app: &App,
+) -> Result<(UserRecord, bool), Refusal> {
+    let user = user.ok_or(Refusal::UnknownUser)?;
+    let Verdict::Match { needs_rehash } = verdict else {
+        return Err(Refusal::WrongPassword);
+    };
+    if !user.active {
+        return Err(Refusal::Inactive);
+    }
+    match &user.role {
+        Some(role) if app.settings.allowed_roles.permits(&role.name) => Ok((user, needs_rehash)),
+        _ => Err(Refusal::RoleNotAllowed),
+    }
+}
+
+/// Replaces an old hash with argon2id. A failure here must not fail the login
+/// that proved the password, so it is only logged; the next login tries again.
+async fn rehash(app: &App, user_id: ObjectId, password: SecretString) {
+    let outcome = match password::hash_off_executor(password).await {
+        Ok(hash) => app
+            .store
+            .set_password_hash(user_id, &hash)
+            .await
+            .map_err(|err| err.to_string()),
+        Err(err) => Err(err.to_string()),
+    };
+    match outcome {
+        Ok(()) => tracing::info!(user_id = %user_id, "password rehashed to argon2id"),
+        Err(error) => tracing::warn!(user_id = %user_id, %error, "password rehash failed"),
+    }
+}
+
+/// Signs a token pair for `user_id` and whitelists it (when the whitelist is on).
+pub async fn open_session(app: &App, user_id: ObjectId) -> Result<TokenPair, ServiceError> {
+    let tokens = app.tokens.issue(&user_id.to_hex(), app.lifetimes())?;
+    if app.settings.white_list_token {
+        let entry = NewSession {
+            uuid_access: tokens.access.uuid.clone(),
+            uuid_refresh: tokens.refresh.uuid.clone(),
+            user: DbRef::to("user", user_id),
+            created_at: DateTime::now(),
+        };
+        app.store.insert_session(&entry).await?;
+    }
+    Ok(tokens)
+}
+
+/// Ends the caller's session: its whitelist entry goes, and with it the token.
+pub async fn logout(app: &App, caller: &Caller) -> Result<(), ServiceError> {
+    if let Some(session) = &caller.session {
+        app.store.delete_session(session.id).await?;
+    }
+    tracing::info!(username = %caller.user.username, outcome = "ok", "logout");
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! Typed settings, read once per container from the environment.
+//!
+//! Names and defaults follow `flask-auth-service-mongo`, so a team moving over keeps
+//! its configuration. A missing or malformed value stops start-up with an error that
+//! names the variable, never its value.
+
+use secrecy::SecretString;
+use std::collections::HashMap;
+
+/// Which roles may use a function (login, logout, the guard).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedRoles {
+    /// `*`: every role.
+    Any,
+    /// A list of role names, compared exactly.
+    Only(Vec<String>),
+}
+
+impl AllowedRoles {
+    pub fn permits(&self, role: &str) -> bool {
+        match self {
+            AllowedRoles::Any => true,
+            AllowedRoles::Only(names) => names.iter().any(|name| name == role),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    /// HS256 signing key shared with the Python service.
+    pub secret_key: SecretString,
+    /// Connection string; may carry credentials, hence secret.
+    pub mongodb_uri: SecretString,
+    pub mongodb_database: String,
+    /// Keep issued tokens in `whitelist_token` and refuse any token not there.
+    pub white_list_token: bool,
+    pub username_min_length: usize,
+    pub password_min_length: usize,
+    pub token_expire_minutes: u32,
+    pub refresh_token_expire_minutes: u32,
+    pub reset_password_len_generator: usize,
+    /// Refuse guarded calls from users whose `change_password` flag is set.
+    pub require_password_change: bool,
+    pub allowed_roles: AllowedRoles,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("setting {0} is required but not set")]
+    Missing(&'static str),
+    #[error("setting {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads from a map; the map's values win over nothing else (used by tests and
+    /// by callers that merge sources themselves).
+    pub fn from_map(values: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| values.get(name).cloned())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let source = Source(&lookup);
+        let secret_key = source.required("SECRET_KEY")?;
+        if secret_key.len() < 32 {
+            // RFC 7518 3.2 wants 256 bits for HS256, but teams moving over must keep
+            // the key their live tokens were signed with, so warn instead of refusing.
+            tracing::warn!(setting = "SECRET_KEY", "secret key is shorter than 32 bytes");
+        }
+        Ok(Settings {
+            secret_key: SecretString::from(secret_key),
+            mongodb_uri: SecretString::from(source.required("MONGODB_URI")?),
+            mongodb_database: source.name("MONGODB_DATABASE", "auth")?,
+            white_list_token: source.boolean("WHITE_LIST_TOKEN", true)?,
+            username_min_length: source.number("USERNAME_MIN_LENGTH", 3, 1)?,
+            password_min_length: source.number("PASSWORD_MIN_LENGTH", 8, 1)?,
+            token_expire_minutes: source.number("TOKEN_EXPIRE_MINUTES", 60, 1)?,
+            refresh_token_expire_minutes: source.number("REFRESH_TOKEN_EXPIRE_MINUTES", 10080, 1)?,
+            reset_password_len_generator: source.number("RESET_PASSWORD_LEN_GENERATOR", 8, 8)?,
+            require_password_change: source.boolean("REQUIRE_PASSWORD_CHANGE", false)?,
+            allowed_roles: source.roles("ALLOWED_ROLES")?,
+        })
+    }
+}
+
+/// One place that turns raw strings into typed values and names the culprit.
+struct Source<'a, F: Fn(&str) -> Option<String>>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
+    /// A set, non-blank value; surrounding whitespace is ignored.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, SettingsError> {
+        self.get(name).ok_or(SettingsError::Missing(name))
+    }
+
+    fn name(&self, name: &'static str, default: &str) -> Result<String, SettingsError> {
+        let value = self.get(name).unwrap_or_else(|| default.to_owned());
+        // MongoDB database names: no spaces, dots, slashes or `$`, at most 63 bytes.
+        let valid = value.len() <= 63
+            && !value
+                .chars()
+                .any(|c| matches!(c, '/' | '\\' | '.' | ' ' | '"' | '$' | '\0'));
+        if valid {
+            Ok(value)
+        } else {
+            Err(invalid(name, "not a valid MongoDB database name"))
+        }
+    }
+
+    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, SettingsError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => parse_bool(&value)
+                .ok_or_else(|| invalid(name, "expected true/false, 1/0 or yes/no")),
+        }
+    }
+
+    fn number<T>(&self, name: &'static str, default: T, min: T) -> Result<T, SettingsError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let Some(value) = self.get(name) else {
+            return Ok(default);
+        };
+        match value.parse::<T>() {
+            Ok(number) if number >= min => Ok(number),
+            _ => Err(invalid(name, format!("expected a whole number of at least {min}"))),
+        }
+    }
+
+    fn roles(&self, name: &'static str) -> Result<AllowedRoles, SettingsError> {
+        let value = self.get(name).unwrap_or_else(|| "admin".to_owned());
+        if value == "*" {
+            return Ok(AllowedRoles::Any);
+        }
+        let names: Vec<String> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|role| !role.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            return Err(invalid(name, "expected `*` or a comma-separated list of roles"));
+        }
+        Ok(AllowedRoles::Only(names))
+    }
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        name,
+        reason: reason.into(),
+    }
+}
+
+/// true/false, 1/0, yes/no, in any case.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let mut map: HashMap<String, String> = [
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ("MONGODB_URI", "mongodb://127.0.0.1:27017"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (key, value) in pairs {
+            map.insert(key.to_string(), value.to_string());
+        }
+        Settings::from_map(&map)
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let s = settings(&[]).unwrap();
+        assert!(s.white_list_token);
+        assert_eq!(s.username_min_length, 3);
+        assert_eq!(s.password_min_length, 8);
+        assert_eq!(s.token_expire_minutes, 60);
+        assert_eq!(s.refresh_token_expire_minutes, 10080);
+        assert_eq!(s.reset_password_len_generator, 8);
+        assert!(!s.require_password_change);
+        assert_eq!(s.allowed_roles, AllowedRoles::Only(vec!["admin".into()]));
+        assert_eq!(s.mongodb_database, "auth");
+        assert_eq!(s.secret_key.expose_secret(), "0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn booleans_accept_every_documented_spelling() {
+        for (raw, expected) in [
+            ("TRUE", true),
+            ("yes", true),
+            ("1", true),
+            ("False", false),
+            ("NO", false),
+            ("0", false),
+        ] {
+            let s = settings(&[("WHITE_LIST_TOKEN", raw)]).unwrap();
+            assert_eq!(s.white_list_token, expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_bad_boolean_names_the_variable() {
+        let err = settings(&[("REQUIRE_PASSWORD_CHANGE", "maybe")]).unwrap_err();
+        assert!(err.to_string().contains("REQUIRE_PASSWORD_CHANGE"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_secret_key_fails_and_is_named() {
+        let map: HashMap<String, String> =
+            [("MONGODB_URI".to_string(), "mongodb://x".to_string())].into();
+        let err = Settings::from_map(&map).unwrap_err();
+        assert_eq!(err, SettingsError::Missing("SECRET_KEY"));
+    }
+
+    #[test]
+    fn a_blank_secret_key_counts_as_missing() {
+        let err = settings(&[("SECRET_KEY", "   ")]).unwrap_err();
+        assert_eq!(err, SettingsError::Missing("SECRET_KEY"));
+    }
+
+    #[test]
+    fn numbers_must_parse_and_respect_their_minimum() {
+        for (name, raw) in [
+            ("TOKEN_EXPIRE_MINUTES", "0"),
+            ("TOKEN_EXPIRE_MINUTES", "-5"),
+            ("PASSWORD_MIN_LENGTH", "eight"),
+            ("RESET_PASSWORD_LEN_GENERATOR", "4"),
+        ] {
+            let err = settings(&[(name, raw)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        assert_eq!(settings(&[("TOKEN_EXPIRE_MINUTES", "15")]).unwrap().token_expire_minutes, 15);
+    }
+
+    #[test]
+    fn allowed_roles_take_a_list_or_star() {
+        let s = settings(&[("ALLOWED_ROLES", " admin , support ")]).unwrap();
+        assert!(s.allowed_roles.permits("support"));
+        assert!(!s.allowed_roles.permits("guest"));
+        let s = settings(&[("ALLOWED_ROLES", "*")]).unwrap();
+        assert!(s.allowed_roles.permits("anything"));
+        assert!(settings(&[("ALLOWED_ROLES", ",,")]).is_err());
+    }
+
+    #[test]
+    fn database_names_are_checked() {
+        assert!(settings(&[("MONGODB_DATABASE", "a.b")]).is_err());
+        assert_eq!(settings(&[("MONGODB_DATABASE", "tenant_1")]).unwrap().mongodb_database, "tenant_1");
+    }
+}

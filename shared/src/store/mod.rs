@@ -1,0 +1,209 @@
+//! The MongoDB repository for `role`, `user` and `whitelist_token`.
+//!
+//! Every database round trip is on some request's critical path, so each method is
+//! exactly one command, and every one of them is bounded by a timeout: a database
+//! that is down or silent costs a request a few seconds, never the Lambda timeout.
+
+mod error;
+mod records;
+
+pub use error::StoreError;
+pub use records::{DbRef, NewSession, RoleRecord, SessionRecord, UserRecord};
+
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{doc, Document};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Collection, Database, IndexModel};
+use records::{ROLE, USER, WHITELIST_TOKEN};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::time::Duration;
+
+/// How long the driver may look for a usable server before giving up. Well below
+/// API Gateway's 29 s, so an outage answers 503 instead of a gateway timeout.
+const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(3);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The bound on one whole operation, server selection included; the driver has no
+/// socket read timeout, so without this a silent server would hang the request.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Parses the connection string and builds the client. No I/O happens here for
+    /// a `mongodb://` URI, so a database outage can't fail a cold start; a
+    /// `mongodb+srv://` URI costs one DNS lookup.
+    pub async fn connect(uri: &SecretString, database: &str) -> Result<Self, StoreError> {
+        let options = tokio::time::timeout(
+            OPERATION_TIMEOUT,
+            ClientOptions::parse(uri.expose_secret()),
+        )
+        .await
+        .map_err(|_| StoreError::Timeout)?
+        .map_err(|_| StoreError::InvalidUri)?;
+        Self::with_options(options, database)
+    }
+
+    /// Builds the store from ready options (tests add command monitoring here).
+    /// Timeouts the options leave unset get this service's bounds.
+    pub fn with_options(mut options: ClientOptions, database: &str) -> Result<Self, StoreError> {
+        options
+            .server_selection_timeout
+            .get_or_insert(SERVER_SELECTION_TIMEOUT);
+        options.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+        options
+            .app_name
+            .get_or_insert_with(|| "auth-service".to_owned());
+        let client = Client::with_options(options).map_err(|_| StoreError::InvalidUri)?;
+        Ok(Store {
+            db: client.database(database),
+        })
+    }
+
+    fn users(&self) -> Collection<Document> {
+        self.db.collection(USER)
+    }
+
+    fn sessions<T: Send + Sync>(&self) -> Collection<T> {
+        self.db.collection(WHITELIST_TOKEN)
+    }
+
+    /// A user by (already lower-cased) username, with its role: one command.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.user_where(doc! { "username": username }).await
+    }
+
+    /// A user by id, with its role: one command.
+    pub async fn user_by_id(&self, id: ObjectId) -> Result<Option<UserRecord>, StoreError> {
+        self.user_where(doc! { "_id": id }).await
+    }
+
+    async fn user_where(&self, filter: Document) -> Result<Option<UserRecord>, StoreError> {
+        // The role arrives in the same command. A `$lookup` joined on the DBRef's
+        // `$id` is not expressible (field paths can't start with `$`), so the
+        // uncorrelated form brings the role collection along, which stays a handful
+        // of small documents, and the user's role is picked out here.
+        let pipeline = [
+            doc! { "$match": filter },
+            doc! { "$limit": 1 },
+            doc! { "$lookup": { "from": ROLE, "pipeline": [], "as": "roles" } },
+        ];
+        bounded(async {
+            let mut cursor = self.users().aggregate(pipeline).await?;
+            if !cursor.advance().await? {
+                return Ok(None);
+            }
+            let raw: Document = cursor.deserialize_current()?;
+            Ok(Some(user_from_document(raw)?))
+        })
+        .await
+    }
+
+    /// The whitelist entry of an access token id: one command.
+    pub async fn session_by_access(&self, uuid_access: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.session_where(doc! { "uuid_access": uuid_access }).await
+    }
+
+    /// The whitelist entry of a refresh token id: one command.
+    pub async fn session_by_refresh(&self, uuid_refresh: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.session_where(doc! { "uuid_refresh": uuid_refresh }).await
+    }
+
+    async fn session_where(&self, filter: Document) -> Result<Option<SessionRecord>, StoreError> {
+        bounded(async { Ok(self.sessions::<SessionRecord>().find_one(filter).await?) }).await
+    }
+
+    pub async fn insert_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        bounded(async {
+            self.sessions::<NewSession>().insert_one(session).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes one whitelist entry; `false` if it was already gone.
+    pub async fn delete_session(&self, id: ObjectId) -> Result<bool, StoreError> {
+        bounded(async {
+            let result = self.sessions::<Document>().delete_one(doc! { "_id": id }).await?;
+            Ok(result.deleted_count == 1)
+        })
+        .await
+    }
+
+    pub async fn set_password_hash(&self, user_id: ObjectId, hash: &str) -> Result<(), StoreError> {
+        bounded(async {
+            self.users()
+                .update_one(doc! { "_id": user_id }, doc! { "$set": { "password": hash } })
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Creates the indexes the Python service created (same names, same keys, so
+    /// an existing database sees no change) plus a TTL index that sweeps whitelist
+    /// entries once their refresh token has expired. Run at start-up, off the
+    /// request path; failure is logged by the caller and never fatal.
+    pub async fn ensure_indexes(&self, session_lifetime: Duration) -> Result<(), StoreError> {
+        let unique = |field: &str| {
+            IndexModel::builder()
+                .keys(doc! { field: 1 })
+                .options(IndexOptions::builder().unique(true).build())
+                .build()
+        };
+        let ttl = IndexModel::builder()
+            .keys(doc! { "created_at": 1 })
+            .options(
+                IndexOptions::builder()
+                    .expire_after(session_lifetime)
+                    .build(),
+            )
+            .build();
+        bounded(async {
+            self.db
+                .collection::<Document>(ROLE)
+                .create_index(unique("name"))
+                .await?;
+            self.users().create_index(unique("username")).await?;
+            self.sessions::<Document>()
+                .create_indexes([unique("uuid_access"), unique("uuid_refresh"), ttl])
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Runs one database operation under [`OPERATION_TIMEOUT`].
+async fn bounded<T>(operation: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    tokio::time::timeout(OPERATION_TIMEOUT, operation)
+        .await
+        .unwrap_or(Err(StoreError::Timeout))
+}
+
+fn decode<T: DeserializeOwned>(raw: Document) -> Result<T, StoreError> {
+    mongodb::bson::from_document(raw).map_err(StoreError::Malformed)
+}
+
+/// Splits the aggregate's output into the user and the role its DBRef names.
+fn user_from_document(mut raw: Document) -> Result<UserRecord, StoreError> {
+    let roles = raw.remove("roles");
+    let role_ref = raw.get_document("role").ok().cloned();
+    let mut user: UserRecord = decode(raw)?;
+    let role_id = role_ref.and_then(|reference| reference.get_object_id("$id").ok());
+    user.role = match (roles, role_id) {
+        (Some(mongodb::bson::Bson::Array(roles)), Some(role_id)) => roles
+            .into_iter()
+            .filter_map(|role| match role {
+                mongodb::bson::Bson::Document(role) => decode::<RoleRecord>(role).ok(),
+                _ => None,
+            })
+            .find(|role| role.id == role_id),
+        _ => None,
+    };
+    Ok(user)
+}

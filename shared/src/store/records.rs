@@ -1,0 +1,79 @@
+//! The documents `flask-auth-service-mongo` left, field for field. Reads are
+//! lenient where mongoengine had defaults; writes keep its names and types.
+
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, Document};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+pub const ROLE: &str = "role";
+pub const USER: &str = "user";
+pub const WHITELIST_TOKEN: &str = "whitelist_token";
+
+/// A mongoengine `ReferenceField(dbref=True)`: `{"$ref": collection, "$id": id}`.
+/// Field order matters when matching the whole sub-document, so `$ref` comes first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbRef {
+    #[serde(rename = "$ref")]
+    pub collection: String,
+    #[serde(rename = "$id")]
+    pub id: ObjectId,
+}
+
+impl DbRef {
+    pub fn to(collection: &str, id: ObjectId) -> Self {
+        DbRef {
+            collection: collection.to_owned(),
+            id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RoleRecord {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Document,
+}
+
+/// A user with its role resolved. The password hash stays secret so it can't be
+/// logged by accident.
+#[derive(Debug, Deserialize)]
+pub struct UserRecord {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub username: String,
+    #[serde(rename = "password")]
+    pub password_hash: SecretString,
+    #[serde(default = "default_active")]
+    pub active: bool,
+    #[serde(default)]
+    pub change_password: bool,
+    /// `None` when the user's role reference points at nothing.
+    #[serde(skip)]
+    pub role: Option<RoleRecord>,
+}
+
+fn default_active() -> bool {
+    true
+}
+
+/// A whitelist entry: the pair of token ids that are alive for a user.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionRecord {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub uuid_access: String,
+    pub uuid_refresh: String,
+    pub user: DbRef,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NewSession {
+    pub uuid_access: String,
+    pub uuid_refresh: String,
+    pub user: DbRef,
+    pub created_at: DateTime,
+}

@@ -1,0 +1,114 @@
+//! Request body validation with the Python service's rules and Cerberus' messages,
+//! so clients that display `errors` keep showing the same text.
+
+use crate::error::{FieldErrors, ServiceError};
+use serde_json::{Map, Value};
+
+pub const REQUIRED: &str = "required field";
+pub const NOT_STRING: &str = "must be of string type";
+pub const EMPTY: &str = "empty values not allowed";
+pub const HAS_SPACES: &str = "Must not contain spaces";
+pub const UNKNOWN: &str = "unknown field";
+pub const NOT_OBJECT: &str = "must be a JSON object";
+
+/// One expected string field of a JSON object body.
+pub struct StringField {
+    pub name: &'static str,
+    pub max_len: usize,
+    pub no_spaces: bool,
+}
+
+/// Parses `body` as a JSON object holding exactly `fields`, each a non-empty
+/// string within its rules, and returns the strings in the order of `fields`.
+/// Every problem is reported at once, field by field.
+pub fn string_fields(body: &[u8], fields: &[StringField]) -> Result<Vec<String>, ServiceError> {
+    let object: Map<String, Value> = match serde_json::from_slice(body) {
+        Ok(Value::Object(object)) => object,
+        _ => return Err(ServiceError::bad_field("body", NOT_OBJECT)),
+    };
+    let mut errors = FieldErrors::new();
+    for key in object.keys() {
+        if !fields.iter().any(|field| field.name == key) {
+            errors.insert(key.clone(), vec![UNKNOWN.to_owned()]);
+        }
+    }
+    let mut values = Vec::with_capacity(fields.len());
+    for field in fields {
+        match object.get(field.name) {
+            None | Some(Value::Null) => reject(&mut errors, field.name, REQUIRED.to_owned()),
+            Some(Value::String(value)) => {
+                if value.is_empty() {
+                    reject(&mut errors, field.name, EMPTY.to_owned());
+                } else if value.chars().count() > field.max_len {
+                    reject(&mut errors, field.name, format!("max length is {}", field.max_len));
+                } else if field.no_spaces && value.contains(' ') {
+                    reject(&mut errors, field.name, HAS_SPACES.to_owned());
+                }
+                values.push(value.clone());
+            }
+            Some(_) => reject(&mut errors, field.name, NOT_STRING.to_owned()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ServiceError::BadRequest(errors))
+    }
+}
+
+fn reject(errors: &mut FieldErrors, field: &str, reason: String) {
+    errors.entry(field.to_owned()).or_default().push(reason);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: &[StringField] = &[
+        StringField { name: "username", max_len: 10, no_spaces: true },
+        StringField { name: "password", max_len: 10, no_spaces: true },
+    ];
+
+    fn errors(body: &str) -> FieldErrors {
+        match string_fields(body.as_bytes(), FIELDS) {
+            Err(ServiceError::BadRequest(errors)) => errors,
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+    }
+
+    fn one(field: &str, reason: &str) -> FieldErrors {
+        FieldErrors::from([(field.to_owned(), vec![reason.to_owned()])])
+    }
+
+    #[test]
+    fn a_valid_body_gives_its_strings_in_order() {
+        let values = string_fields(br#"{"password":"p","username":"u"}"#, FIELDS).unwrap();
+        assert_eq!(values, ["u", "p"]);
+    }
+
+    #[test]
+    fn each_rule_has_its_message() {
+        assert_eq!(errors("[]"), one("body", NOT_OBJECT));
+        assert_eq!(errors("not json"), one("body", NOT_OBJECT));
+        assert_eq!(errors(""), one("body", NOT_OBJECT));
+        assert_eq!(errors(r#"{"username":"u"}"#), one("password", REQUIRED));
+        assert_eq!(errors(r#"{"username":"u","password":null}"#), one("password", REQUIRED));
+        assert_eq!(errors(r#"{"username":1,"password":"p"}"#), one("username", NOT_STRING));
+        assert_eq!(errors(r#"{"username":"a b","password":"p"}"#), one("username", HAS_SPACES));
+        assert_eq!(errors(r#"{"username":"","password":"p"}"#), one("username", EMPTY));
+        assert_eq!(
+            errors(r#"{"username":"u","password":"p","role":"admin"}"#),
+            one("role", UNKNOWN)
+        );
+        assert_eq!(
+            errors(r#"{"username":"u","password":"01234567890"}"#),
+            one("password", "max length is 10")
+        );
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let found = errors(r#"{"x":1}"#);
+        assert_eq!(found.len(), 3, "{found:?}");
+    }
+}
