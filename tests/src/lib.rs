@@ -1,1 +1,16 @@
+//! The end-to-end harness: a real MongoDB-wire server, a Lambda Runtime API
+//! emulator that runs the built function binaries, API Gateway events, and the
+//! database fixtures the tests seed.
 
+pub mod db;
+pub mod events;
+pub mod function;
+pub mod mongo_server;
+pub mod runtime_api;
+
+pub use db::TestDb;
+pub use events::{HttpRequest, Payload};
+pub use function::{Function, LambdaResponse};
+
+/// The signing key the test functions run with.
+pub const SECRET_KEY: &str = "e2e-secret-key-0123456789abcdef0123456789";

@@ -1,0 +1,139 @@
+//! A fresh database per test on the shared server, and the documents the Python
+//! service would have left in it.
+
+use crate::mongo_server;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{doc, Document};
+use mongodb::{Client, Database};
+use serde_json::Value;
+
+/// A bcrypt hash of `python-pass` made by Python's bcrypt at 12 rounds, as
+/// flask-auth-service-mongo stores it.
+pub const PYTHON_BCRYPT_HASH: &str = "$2b$12$SAi73xqOTSlUoqw.a7K50eZv/27qMjEL9PCd4Rl.Ej4Q0fdtB76Aa";
+pub const PYTHON_BCRYPT_PASSWORD: &str = "python-pass";
+
+pub struct TestDb {
+    pub uri: String,
+    pub name: String,
+    pub db: Database,
+}
+
+impl TestDb {
+    /// A database of its own on the shared test server.
+    pub async fn new() -> TestDb {
+        let uri = mongo_server::uri();
+        let client = Client::with_uri_str(&uri).await.expect("test database client");
+        let name = format!("e2e_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let db = client.database(&name);
+        TestDb { uri, name, db }
+    }
+
+    /// The environment a function needs to use this database.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SECRET_KEY", crate::SECRET_KEY.to_owned()),
+            ("MONGODB_URI", self.uri.clone()),
+            ("MONGODB_DATABASE", self.name.clone()),
+        ]
+    }
+
+    pub async fn role(&self, name: &str) -> ObjectId {
+        let id = ObjectId::new();
+        self.db
+            .collection::<Document>("role")
+            .insert_one(doc! { "_id": id, "name": name, "permissions": {} })
+            .await
+            .expect("insert role");
+        id
+    }
+
+    /// A user as the Python service stores one; `hash` is the stored password hash.
+    pub async fn user_with_hash(&self, username: &str, hash: &str, role: ObjectId) -> ObjectId {
+        self.insert_user(doc! {
+            "username": username,
+            "password": hash,
+            "active": true,
+            "change_password": false,
+            "role": { "$ref": "role", "$id": role },
+        })
+        .await
+    }
+
+    /// A user whose password is hashed the way this service hashes new ones.
+    pub async fn user(&self, username: &str, password: &str, role: ObjectId) -> ObjectId {
+        let hash = shared::password::hash(password).expect("hash");
+        self.user_with_hash(username, &hash, role).await
+    }
+
+    pub async fn insert_user(&self, user: Document) -> ObjectId {
+        let id = user.get_object_id("_id").unwrap_or_else(|_| ObjectId::new());
+        let mut user = user;
+        user.insert("_id", id);
+        self.db
+            .collection::<Document>("user")
+            .insert_one(user)
+            .await
+            .expect("insert user");
+        id
+    }
+
+    pub async fn set_user(&self, id: ObjectId, changes: Document) {
+        self.db
+            .collection::<Document>("user")
+            .update_one(doc! { "_id": id }, doc! { "$set": changes })
+            .await
+            .expect("update user");
+    }
+
+    pub async fn delete_user(&self, id: ObjectId) {
+        self.db
+            .collection::<Document>("user")
+            .delete_one(doc! { "_id": id })
+            .await
+            .expect("delete user");
+    }
+
+    pub async fn user_doc(&self, id: ObjectId) -> Document {
+        self.db
+            .collection::<Document>("user")
+            .find_one(doc! { "_id": id })
+            .await
+            .expect("find user")
+            .expect("user exists")
+    }
+
+    /// A whitelist entry written by hand, as the Python service writes it (no
+    /// `created_at`).
+    pub async fn whitelist(&self, user: ObjectId, uuid_access: &str, uuid_refresh: &str) {
+        self.db
+            .collection::<Document>("whitelist_token")
+            .insert_one(doc! {
+                "uuid_access": uuid_access,
+                "uuid_refresh": uuid_refresh,
+                "user": { "$ref": "user", "$id": user },
+            })
+            .await
+            .expect("insert whitelist entry");
+    }
+
+    pub async fn sessions(&self) -> Vec<Document> {
+        let mut cursor = self
+            .db
+            .collection::<Document>("whitelist_token")
+            .find(doc! {})
+            .await
+            .expect("find sessions");
+        let mut all = Vec::new();
+        while cursor.advance().await.expect("cursor") {
+            all.push(cursor.deserialize_current().expect("session document"));
+        }
+        all
+    }
+}
+
+/// The claims of a JWT, read without verification (to inspect what was issued).
+pub fn claims(token: &str) -> Value {
+    jsonwebtoken::dangerous::insecure_decode::<Value>(token)
+        .expect("a JWT")
+        .claims
+}

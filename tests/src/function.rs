@@ -1,0 +1,210 @@
+//! A built function binary running under the Runtime API emulator, as Lambda
+//! would run it: its own process, configured only through its environment.
+
+use crate::runtime_api::{Outcome, RuntimeApi};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long one invocation may take before the test fails.
+const INVOKE_LIMIT: Duration = Duration::from_secs(30);
+
+pub struct Function {
+    name: String,
+    child: Child,
+    runtime: RuntimeApi,
+    started: Instant,
+    output: Arc<Mutex<String>>,
+}
+
+/// An API Gateway proxy response, decoded.
+#[derive(Debug, Clone)]
+pub struct LambdaResponse {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: serde_json::Value,
+    pub raw_body: String,
+}
+
+impl LambdaResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Where cargo put the workspace's binaries: beside this test executable's
+/// `deps/` folder, whatever the target directory is.
+pub fn binary_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    dir.join(name)
+}
+
+impl Function {
+    /// Starts binary `name` with exactly `env` (plus the Runtime API's own
+    /// variables); nothing leaks in from the developer's environment.
+    pub async fn start(name: &str, env: &[(&str, String)]) -> Function {
+        let path = binary_path(name);
+        assert!(
+            path.exists(),
+            "{} is not built: run `cargo build --workspace --bins` first (scripts/test does)",
+            path.display()
+        );
+        let runtime = RuntimeApi::start().await.expect("runtime API emulator");
+        let mut command = Command::new(&path);
+        command
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut child = command.spawn().expect("spawn function binary");
+        let output = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let output = output.clone();
+            std::thread::spawn(move || collect(stream, output));
+        }
+        Function {
+            name: name.to_owned(),
+            child,
+            runtime,
+            started,
+            output,
+        }
+    }
+
+    /// Sends one event and decodes the proxy response.
+    pub async fn invoke(&mut self, event: serde_json::Value) -> LambdaResponse {
+        let outcome = tokio::time::timeout(INVOKE_LIMIT, self.runtime.invoke(event)).await;
+        let bytes = match outcome {
+            Ok(Ok(Outcome::Response(bytes))) => bytes,
+            Ok(Ok(Outcome::Error(bytes))) => panic!(
+                "{} reported an invocation error: {}\nlogs:\n{}",
+                self.name,
+                String::from_utf8_lossy(&bytes),
+                self.logs()
+            ),
+            Ok(Err(why)) => panic!("{}: {why}\nlogs:\n{}", self.name, self.logs()),
+            Err(_) => panic!(
+                "{} did not answer within {INVOKE_LIMIT:?} (exited: {:?})\nlogs:\n{}",
+                self.name,
+                self.child.try_wait().ok().flatten(),
+                self.logs()
+            ),
+        };
+        decode_proxy_response(&bytes)
+    }
+
+    /// Time from process start until it first polled for an event, waiting up to
+    /// `limit` for that to happen.
+    pub async fn ready_after(&self, limit: Duration) -> Option<Duration> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(at) = self.runtime.first_poll() {
+                return Some(at - self.started);
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        None
+    }
+
+    /// Waits for the process to end (start-up failures), returning its exit code.
+    pub async fn exit_code(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+
+    /// Everything the process wrote to stdout and stderr so far.
+    pub fn logs(&self) -> String {
+        self.output.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The log lines, parsed as JSON; a line that isn't JSON fails the test.
+    pub fn log_records(&self) -> Vec<serde_json::Value> {
+        self.logs()
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|_| panic!("log line is not JSON: {line}"))
+            })
+            .collect()
+    }
+
+    pub fn runtime_init_error(&self) -> Option<String> {
+        self.runtime.init_error()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(mut stream: Box<dyn Read + Send>, output: Arc<Mutex<String>>) {
+    let mut buffer = [0u8; 4096];
+    while let Ok(read) = stream.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        if let Ok(mut output) = output.lock() {
+            output.push_str(&String::from_utf8_lossy(&buffer[..read]));
+        }
+    }
+}
+
+fn decode_proxy_response(bytes: &[u8]) -> LambdaResponse {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).expect("the function's response is JSON");
+    let status = value["statusCode"].as_u64().expect("statusCode") as u16;
+    let mut headers = BTreeMap::new();
+    if let Some(map) = value["headers"].as_object() {
+        for (key, v) in map {
+            headers.insert(key.to_ascii_lowercase(), v.as_str().unwrap_or_default().to_owned());
+        }
+    }
+    if let Some(map) = value["multiValueHeaders"].as_object() {
+        for (key, values) in map {
+            if let Some(first) = values.as_array().and_then(|a| a.first()).and_then(|v| v.as_str()) {
+                headers.entry(key.to_ascii_lowercase()).or_insert_with(|| first.to_owned());
+            }
+        }
+    }
+    let raw_body = value["body"].as_str().unwrap_or_default().to_owned();
+    let body = serde_json::from_str(&raw_body).unwrap_or(serde_json::Value::Null);
+    LambdaResponse {
+        status,
+        headers,
+        body,
+        raw_body,
+    }
+}

@@ -1,0 +1,110 @@
+//! The MongoDB-wire server the tests run against.
+//!
+//! `MONGODB_URI`, if set, points the tests at a server of your own (a real mongod
+//! works). Otherwise one SecantusDB server per test binary is started on a free
+//! loopback port from the project-local venv that `scripts/setup` creates. If
+//! neither is available the tests fail and say so: they are never skipped.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The connection string of the shared test server, started on first use.
+pub fn uri() -> String {
+    static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
+    match SERVER.get_or_init(start_shared) {
+        Ok(uri) => uri.clone(),
+        Err(why) => panic!("no MongoDB-wire server for the tests: {why}"),
+    }
+}
+
+fn start_shared() -> Result<String, String> {
+    if let Ok(uri) = std::env::var("MONGODB_URI") {
+        return Ok(uri);
+    }
+    let port = free_port()?;
+    // The server is started by a thread that lives as long as the test process, so
+    // the parent-death signal ends the server when the process ends, not when the
+    // test thread that happened to start it finishes.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outcome = spawn_secantus(port).map(std::mem::forget);
+        let _ = sender.send(outcome);
+        loop {
+            std::thread::park();
+        }
+    });
+    receiver
+        .recv()
+        .map_err(|_| "the server thread died".to_owned())??;
+    wait_until_listening(port, Duration::from_secs(20))?;
+    Ok(uri_for(port))
+}
+
+pub fn uri_for(port: u16) -> String {
+    format!("mongodb://127.0.0.1:{port}/?directConnection=true")
+}
+
+/// The `secantusd-py` launcher: `SECANTUSD`, else the project venv's.
+pub fn secantus_launcher() -> PathBuf {
+    std::env::var_os("SECANTUSD").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/secantusd-py")
+    })
+}
+
+/// Starts a SecantusDB server with in-memory storage on `port`. The child gets
+/// SIGTERM when the thread that spawned it exits.
+pub fn spawn_secantus(port: u16) -> Result<Child, String> {
+    let launcher = secantus_launcher();
+    if !launcher.exists() {
+        return Err(format!(
+            "{} is missing: run `scripts/setup` (or set MONGODB_URI to a server of yours)",
+            launcher.display()
+        ));
+    }
+    let mut command = Command::new(&launcher);
+    command
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--storage-path", ":memory:"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    die_with_parent(&mut command);
+    command
+        .spawn()
+        .map_err(|err| format!("cannot start {}: {err}", launcher.display()))
+}
+
+/// Asks the kernel to SIGTERM the child when its parent thread exits, so no test
+/// run leaves servers behind.
+pub fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the new process.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+}
+
+pub fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|err| format!("no free port: {err}"))
+}
+
+pub fn wait_until_listening(port: u16, limit: Duration) -> Result<(), String> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!("nothing listened on port {port} within {limit:?}"))
+}
