@@ -52,7 +52,8 @@ impl App {
     /// costs a warning.
     pub fn spawn_index_setup(&self) {
         let store = self.store.clone();
-        let lifetime = Duration::from_secs(u64::from(self.settings.refresh_token_expire_minutes) * 60);
+        let lifetime =
+            Duration::from_secs(u64::from(self.settings.refresh_token_expire_minutes) * 60);
         tokio::spawn(async move {
             if let Err(err) = store.ensure_indexes(lifetime).await {
                 tracing::warn!(error = %err, "could not ensure database indexes");

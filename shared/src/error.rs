@@ -39,7 +39,10 @@ pub enum ServiceError {
 impl ServiceError {
     /// A single-field validation error.
     pub fn bad_field(field: &str, reason: &str) -> Self {
-        ServiceError::BadRequest(FieldErrors::from([(field.to_owned(), vec![reason.to_owned()])]))
+        ServiceError::BadRequest(FieldErrors::from([(
+            field.to_owned(),
+            vec![reason.to_owned()],
+        )]))
     }
 }
 

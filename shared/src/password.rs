@@ -27,7 +27,9 @@ pub enum Verdict {
     Mismatch,
     /// The password is right; `needs_rehash` when the stored hash is bcrypt or
     /// argon2 weaker than today's parameters.
-    Match { needs_rehash: bool },
+    Match {
+        needs_rehash: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,8 +126,16 @@ mod tests {
     #[test]
     fn a_new_hash_is_argon2id_with_owasp_parameters_and_verifies() {
         let hashed = hash("correct horse").unwrap();
-        assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hashed}");
-        assert_eq!(verify("correct horse", &hashed), Verdict::Match { needs_rehash: false });
+        assert!(
+            hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hashed}"
+        );
+        assert_eq!(
+            verify("correct horse", &hashed),
+            Verdict::Match {
+                needs_rehash: false
+            }
+        );
         assert_eq!(verify("correct horsf", &hashed), Verdict::Mismatch);
     }
 
@@ -136,7 +146,10 @@ mod tests {
 
     #[test]
     fn a_python_bcrypt_hash_verifies_and_asks_for_a_rehash() {
-        assert_eq!(verify("python-pass", PYTHON_BCRYPT), Verdict::Match { needs_rehash: true });
+        assert_eq!(
+            verify("python-pass", PYTHON_BCRYPT),
+            Verdict::Match { needs_rehash: true }
+        );
         assert_eq!(verify("python-pasS", PYTHON_BCRYPT), Verdict::Mismatch);
     }
 
@@ -169,12 +182,21 @@ mod tests {
 
     #[tokio::test]
     async fn the_async_entry_points_agree_with_the_sync_ones() {
-        let hashed = hash_off_executor(SecretString::from("pw-async")).await.unwrap();
+        let hashed = hash_off_executor(SecretString::from("pw-async"))
+            .await
+            .unwrap();
         let verdict = verify_off_executor(SecretString::from("pw-async"), Some(hashed))
             .await
             .unwrap();
-        assert_eq!(verdict, Verdict::Match { needs_rehash: false });
-        let verdict = verify_off_executor(SecretString::from("pw-async"), None).await.unwrap();
+        assert_eq!(
+            verdict,
+            Verdict::Match {
+                needs_rehash: false
+            }
+        );
+        let verdict = verify_off_executor(SecretString::from("pw-async"), None)
+            .await
+            .unwrap();
         assert_eq!(verdict, Verdict::Mismatch);
     }
 }

@@ -35,7 +35,13 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
 
 /// `{"message": message}` with `status`.
 pub fn message(status: StatusCode, message: &str) -> Response<Body> {
-    json(status, &MessageBody { message, errors: None })
+    json(
+        status,
+        &MessageBody {
+            message,
+            errors: None,
+        },
+    )
 }
 
 pub fn ok() -> Response<Body> {
@@ -43,7 +49,13 @@ pub fn ok() -> Response<Body> {
 }
 
 pub fn ok_with<T: Serialize>(data: T) -> Response<Body> {
-    json(StatusCode::OK, &OkBody { message: "ok", data })
+    json(
+        StatusCode::OK,
+        &OkBody {
+            message: "ok",
+            data,
+        },
+    )
 }
 
 fn build(status: StatusCode, text: String) -> Response<Body> {
@@ -98,7 +110,13 @@ pub fn error(err: &ServiceError) -> Response<Body> {
         ServiceError::BadRequest(fields) => Some(fields),
         _ => None,
     };
-    json(status, &MessageBody { message: err.message(), errors })
+    json(
+        status,
+        &MessageBody {
+            message: err.message(),
+            errors,
+        },
+    )
 }
 
 /// `a: b: c` from an error's sources.
@@ -134,7 +152,10 @@ mod tests {
         let response = error(&ServiceError::Unauthorized);
         assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
         assert_eq!(response.status(), 401);
-        assert_eq!(body(&response), serde_json::json!({"message": "unauthorized"}));
+        assert_eq!(
+            body(&response),
+            serde_json::json!({"message": "unauthorized"})
+        );
     }
 
     #[test]
@@ -151,10 +172,16 @@ mod tests {
     fn an_outage_is_503_and_other_database_trouble_500() {
         let outage = error(&ServiceError::Store(StoreError::Timeout));
         assert_eq!(outage.status(), 503);
-        assert_eq!(body(&outage), serde_json::json!({"message": "service_unavailable"}));
+        assert_eq!(
+            body(&outage),
+            serde_json::json!({"message": "service_unavailable"})
+        );
         let bug = error(&ServiceError::Store(StoreError::Duplicate));
         assert_eq!(bug.status(), 500);
-        assert_eq!(body(&bug), serde_json::json!({"message": "internal_server_error"}));
+        assert_eq!(
+            body(&bug),
+            serde_json::json!({"message": "internal_server_error"})
+        );
     }
 
     #[test]

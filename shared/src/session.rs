@@ -27,8 +27,16 @@ impl Credentials {
     /// `{"username": …, "password": …}` and nothing else, each a string without spaces.
     pub fn from_json(body: &[u8]) -> Result<Self, ServiceError> {
         let fields = [
-            StringField { name: "username", max_len: USERNAME_MAX_LEN, no_spaces: true },
-            StringField { name: "password", max_len: PASSWORD_MAX_LEN, no_spaces: true },
+            StringField {
+                name: "username",
+                max_len: USERNAME_MAX_LEN,
+                no_spaces: true,
+            },
+            StringField {
+                name: "password",
+                max_len: PASSWORD_MAX_LEN,
+                no_spaces: true,
+            },
         ];
         let mut values = validate::string_fields(body, &fields)?.into_iter();
         match (values.next(), values.next()) {
@@ -80,7 +88,9 @@ pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, Service
 
     // The password is checked in every case, against a dummy hash when the user is
     // unknown, so all refusals cost the same time.
-    let stored = user.as_ref().map(|u| u.password_hash.expose_secret().to_owned());
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.expose_secret().to_owned());
     let verdict = password::verify_off_executor(credentials.password.clone(), stored).await?;
 
     let (user, needs_rehash) = match accept(user, verdict, app) {
@@ -90,7 +100,11 @@ pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, Service
             return Err(ServiceError::BadCredentials);
         }
     };
-    let role = user.role.as_ref().map(|r| r.name.clone()).unwrap_or_default();
+    let role = user
+        .role
+        .as_ref()
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
 
     let rehash = async {
         if needs_rehash {

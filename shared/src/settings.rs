@@ -70,7 +70,10 @@ impl Settings {
         if secret_key.len() < 32 {
             // RFC 7518 3.2 wants 256 bits for HS256, but teams moving over must keep
             // the key their live tokens were signed with, so warn instead of refusing.
-            tracing::warn!(setting = "SECRET_KEY", "secret key is shorter than 32 bytes");
+            tracing::warn!(
+                setting = "SECRET_KEY",
+                "secret key is shorter than 32 bytes"
+            );
         }
         Ok(Settings {
             secret_key: SecretString::from(secret_key),
@@ -80,7 +83,11 @@ impl Settings {
             username_min_length: source.number("USERNAME_MIN_LENGTH", 3, 1)?,
             password_min_length: source.number("PASSWORD_MIN_LENGTH", 8, 1)?,
             token_expire_minutes: source.number("TOKEN_EXPIRE_MINUTES", 60, 1)?,
-            refresh_token_expire_minutes: source.number("REFRESH_TOKEN_EXPIRE_MINUTES", 10080, 1)?,
+            refresh_token_expire_minutes: source.number(
+                "REFRESH_TOKEN_EXPIRE_MINUTES",
+                10080,
+                1,
+            )?,
             reset_password_len_generator: source.number("RESET_PASSWORD_LEN_GENERATOR", 8, 8)?,
             require_password_change: source.boolean("REQUIRE_PASSWORD_CHANGE", false)?,
             allowed_roles: source.roles("ALLOWED_ROLES")?,
@@ -134,7 +141,10 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
         };
         match value.parse::<T>() {
             Ok(number) if number >= min => Ok(number),
-            _ => Err(invalid(name, format!("expected a whole number of at least {min}"))),
+            _ => Err(invalid(
+                name,
+                format!("expected a whole number of at least {min}"),
+            )),
         }
     }
 
@@ -150,7 +160,10 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
             .map(str::to_owned)
             .collect();
         if names.is_empty() {
-            return Err(invalid(name, "expected `*` or a comma-separated list of roles"));
+            return Err(invalid(
+                name,
+                "expected `*` or a comma-separated list of roles",
+            ));
         }
         Ok(AllowedRoles::Only(names))
     }
@@ -203,7 +216,10 @@ mod tests {
         assert!(!s.require_password_change);
         assert_eq!(s.allowed_roles, AllowedRoles::Only(vec!["admin".into()]));
         assert_eq!(s.mongodb_database, "auth");
-        assert_eq!(s.secret_key.expose_secret(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            s.secret_key.expose_secret(),
+            "0123456789abcdef0123456789abcdef"
+        );
     }
 
     #[test]
@@ -252,7 +268,12 @@ mod tests {
             let err = settings(&[(name, raw)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
-        assert_eq!(settings(&[("TOKEN_EXPIRE_MINUTES", "15")]).unwrap().token_expire_minutes, 15);
+        assert_eq!(
+            settings(&[("TOKEN_EXPIRE_MINUTES", "15")])
+                .unwrap()
+                .token_expire_minutes,
+            15
+        );
     }
 
     #[test]
@@ -268,6 +289,11 @@ mod tests {
     #[test]
     fn database_names_are_checked() {
         assert!(settings(&[("MONGODB_DATABASE", "a.b")]).is_err());
-        assert_eq!(settings(&[("MONGODB_DATABASE", "tenant_1")]).unwrap().mongodb_database, "tenant_1");
+        assert_eq!(
+            settings(&[("MONGODB_DATABASE", "tenant_1")])
+                .unwrap()
+                .mongodb_database,
+            "tenant_1"
+        );
     }
 }

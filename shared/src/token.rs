@@ -73,7 +73,8 @@ impl std::fmt::Debug for TokenKeys {
 impl TokenKeys {
     pub fn new(current: &SecretString, previous: &[SecretString]) -> Result<Self, TokenError> {
         let bytes = |key: &SecretString| key.expose_secret().as_bytes().to_vec();
-        let signing = EncodingKey::from_secret(&bytes(current)).map_err(|_| TokenError::EmptyKey)?;
+        let signing =
+            EncodingKey::from_secret(&bytes(current)).map_err(|_| TokenError::EmptyKey)?;
         let verifying = std::iter::once(current)
             .chain(previous)
             .map(|key| DecodingKey::from_secret(&bytes(key)).map_err(|_| TokenError::EmptyKey))
@@ -176,8 +177,14 @@ mod tests {
     fn access_and_refresh_tokens_cannot_stand_in_for_each_other() {
         let keys = keys();
         let pair = keys.issue("5e66a976ebc7469c6eb8a1b2", LIFETIMES).unwrap();
-        assert_eq!(keys.verify_refresh(&pair.access_token), Err(TokenError::Invalid));
-        assert_eq!(keys.verify_access(&pair.refresh_token), Err(TokenError::Invalid));
+        assert_eq!(
+            keys.verify_refresh(&pair.access_token),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            keys.verify_access(&pair.refresh_token),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
@@ -195,7 +202,11 @@ mod tests {
 
     #[test]
     fn a_foreign_key_is_invalid_even_when_expired() {
-        let other = TokenKeys::new(&SecretString::from("another-key-another-key-another-key"), &[]).unwrap();
+        let other = TokenKeys::new(
+            &SecretString::from("another-key-another-key-another-key"),
+            &[],
+        )
+        .unwrap();
         let claims = AccessClaims {
             exp: now_seconds() - 5,
             iat: 0,
@@ -250,8 +261,18 @@ mod tests {
 
     #[test]
     fn garbage_is_invalid() {
-        for token in ["", "a.b.c", "not-a-token", "..", "eyJhbGciOiJIUzI1NiJ9.e30."] {
-            assert_eq!(keys().verify_access(token), Err(TokenError::Invalid), "{token}");
+        for token in [
+            "",
+            "a.b.c",
+            "not-a-token",
+            "..",
+            "eyJhbGciOiJIUzI1NiJ9.e30.",
+        ] {
+            assert_eq!(
+                keys().verify_access(token),
+                Err(TokenError::Invalid),
+                "{token}"
+            );
         }
     }
 
@@ -262,7 +283,11 @@ mod tests {
         pub fn encode(input: &[u8]) -> String {
             let mut out = String::new();
             for chunk in input.chunks(3) {
-                let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+                let b = [
+                    chunk[0],
+                    *chunk.get(1).unwrap_or(&0),
+                    *chunk.get(2).unwrap_or(&0),
+                ];
                 let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
                 for i in 0..=chunk.len() {
                     out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);

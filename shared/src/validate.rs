@@ -40,7 +40,11 @@ pub fn string_fields(body: &[u8], fields: &[StringField]) -> Result<Vec<String>,
                 if value.is_empty() {
                     reject(&mut errors, field.name, EMPTY.to_owned());
                 } else if value.chars().count() > field.max_len {
-                    reject(&mut errors, field.name, format!("max length is {}", field.max_len));
+                    reject(
+                        &mut errors,
+                        field.name,
+                        format!("max length is {}", field.max_len),
+                    );
                 } else if field.no_spaces && value.contains(' ') {
                     reject(&mut errors, field.name, HAS_SPACES.to_owned());
                 }
@@ -65,8 +69,16 @@ mod tests {
     use super::*;
 
     const FIELDS: &[StringField] = &[
-        StringField { name: "username", max_len: 10, no_spaces: true },
-        StringField { name: "password", max_len: 10, no_spaces: true },
+        StringField {
+            name: "username",
+            max_len: 10,
+            no_spaces: true,
+        },
+        StringField {
+            name: "password",
+            max_len: 10,
+            no_spaces: true,
+        },
     ];
 
     fn errors(body: &str) -> FieldErrors {
@@ -92,10 +104,22 @@ mod tests {
         assert_eq!(errors("not json"), one("body", NOT_OBJECT));
         assert_eq!(errors(""), one("body", NOT_OBJECT));
         assert_eq!(errors(r#"{"username":"u"}"#), one("password", REQUIRED));
-        assert_eq!(errors(r#"{"username":"u","password":null}"#), one("password", REQUIRED));
-        assert_eq!(errors(r#"{"username":1,"password":"p"}"#), one("username", NOT_STRING));
-        assert_eq!(errors(r#"{"username":"a b","password":"p"}"#), one("username", HAS_SPACES));
-        assert_eq!(errors(r#"{"username":"","password":"p"}"#), one("username", EMPTY));
+        assert_eq!(
+            errors(r#"{"username":"u","password":null}"#),
+            one("password", REQUIRED)
+        );
+        assert_eq!(
+            errors(r#"{"username":1,"password":"p"}"#),
+            one("username", NOT_STRING)
+        );
+        assert_eq!(
+            errors(r#"{"username":"a b","password":"p"}"#),
+            one("username", HAS_SPACES)
+        );
+        assert_eq!(
+            errors(r#"{"username":"","password":"p"}"#),
+            one("username", EMPTY)
+        );
         assert_eq!(
             errors(r#"{"username":"u","password":"p","role":"admin"}"#),
             one("role", UNKNOWN)

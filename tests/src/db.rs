@@ -22,7 +22,9 @@ impl TestDb {
     /// A database of its own on the shared test server.
     pub async fn new() -> TestDb {
         let uri = mongo_server::uri();
-        let client = Client::with_uri_str(&uri).await.expect("test database client");
+        let client = Client::with_uri_str(&uri)
+            .await
+            .expect("test database client");
         let name = format!("e2e_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
         let db = client.database(&name);
         TestDb { uri, name, db }
@@ -66,7 +68,9 @@ impl TestDb {
     }
 
     pub async fn insert_user(&self, user: Document) -> ObjectId {
-        let id = user.get_object_id("_id").unwrap_or_else(|_| ObjectId::new());
+        let id = user
+            .get_object_id("_id")
+            .unwrap_or_else(|_| ObjectId::new());
         let mut user = user;
         user.insert("_id", id);
         self.db

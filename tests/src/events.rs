@@ -74,11 +74,13 @@ impl HttpRequest {
         let mut multi = Map::new();
         for (name, value) in &self.headers {
             single.insert(name.clone(), json!(value));
-            multi
+            if let Some(values) = multi
                 .entry(name.clone())
                 .or_insert_with(|| json!([]))
                 .as_array_mut()
-                .map(|values| values.push(json!(value)));
+            {
+                values.push(json!(value));
+            }
         }
         event["headers"] = Value::Object(single);
         event["multiValueHeaders"] = Value::Object(multi);

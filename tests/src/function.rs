@@ -77,8 +77,14 @@ impl Function {
         let mut child = command.spawn().expect("spawn function binary");
         let output = Arc::new(Mutex::new(String::new()));
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -153,7 +159,8 @@ impl Function {
             .lines()
             .filter(|line| !line.trim().is_empty())
             .map(|line| {
-                serde_json::from_str(line).unwrap_or_else(|_| panic!("log line is not JSON: {line}"))
+                serde_json::from_str(line)
+                    .unwrap_or_else(|_| panic!("log line is not JSON: {line}"))
             })
             .collect()
     }
@@ -189,13 +196,22 @@ fn decode_proxy_response(bytes: &[u8]) -> LambdaResponse {
     let mut headers = BTreeMap::new();
     if let Some(map) = value["headers"].as_object() {
         for (key, v) in map {
-            headers.insert(key.to_ascii_lowercase(), v.as_str().unwrap_or_default().to_owned());
+            headers.insert(
+                key.to_ascii_lowercase(),
+                v.as_str().unwrap_or_default().to_owned(),
+            );
         }
     }
     if let Some(map) = value["multiValueHeaders"].as_object() {
         for (key, values) in map {
-            if let Some(first) = values.as_array().and_then(|a| a.first()).and_then(|v| v.as_str()) {
-                headers.entry(key.to_ascii_lowercase()).or_insert_with(|| first.to_owned());
+            if let Some(first) = values
+                .as_array()
+                .and_then(|a| a.first())
+                .and_then(|v| v.as_str())
+            {
+                headers
+                    .entry(key.to_ascii_lowercase())
+                    .or_insert_with(|| first.to_owned());
             }
         }
     }

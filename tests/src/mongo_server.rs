@@ -49,9 +49,11 @@ pub fn uri_for(port: u16) -> String {
 
 /// The `secantusd-py` launcher: `SECANTUSD`, else the project venv's.
 pub fn secantus_launcher() -> PathBuf {
-    std::env::var_os("SECANTUSD").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/secantusd-py")
-    })
+    std::env::var_os("SECANTUSD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/secantusd-py")
+        })
 }
 
 /// Starts a SecantusDB server with in-memory storage on `port`. The child gets

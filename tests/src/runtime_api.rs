@@ -53,7 +53,10 @@ impl RuntimeApi {
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(inner.clone());
@@ -117,13 +120,20 @@ async fn next(State(inner): State<Arc<Inner>>) -> impl IntoResponse {
         "lambda-runtime-invoked-function-arn",
         "arn:aws:lambda:us-east-1:123456789012:function:e2e".to_owned(),
     );
-    set("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000".to_owned());
+    set(
+        "lambda-runtime-trace-id",
+        "Root=1-00000000-000000000000000000000000".to_owned(),
+    );
     set("content-type", "application/json".to_owned());
     (StatusCode::OK, headers, event.to_string())
 }
 
 fn answer(inner: &Inner, id: &str, outcome: Outcome) -> StatusCode {
-    let reply = inner.in_flight.lock().ok().and_then(|mut map| map.remove(id));
+    let reply = inner
+        .in_flight
+        .lock()
+        .ok()
+        .and_then(|mut map| map.remove(id));
     match reply {
         Some(reply) => {
             let _ = reply.send(outcome);
@@ -133,7 +143,11 @@ fn answer(inner: &Inner, id: &str, outcome: Outcome) -> StatusCode {
     }
 }
 
-async fn response(State(inner): State<Arc<Inner>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+async fn response(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
     answer(&inner, &id, Outcome::Response(body))
 }
 

@@ -38,7 +38,14 @@ async fn a_good_login_returns_the_seed_body_over_both_payload_formats() {
         assert_eq!(body["message"], "ok");
         let data = body["data"].as_object().expect("data object");
         let keys: Vec<&str> = data.keys().map(String::as_str).collect();
-        let mut expected = vec!["change_password", "token_type", "token", "refresh_token", "expires_in", "role"];
+        let mut expected = vec![
+            "change_password",
+            "token_type",
+            "token",
+            "refresh_token",
+            "expires_in",
+            "role",
+        ];
         expected.sort_unstable();
         let mut sorted = keys.clone();
         sorted.sort_unstable();
@@ -50,7 +57,10 @@ async fn a_good_login_returns_the_seed_body_over_both_payload_formats() {
 
         let access = claims(data["token"].as_str().unwrap());
         assert_eq!(access["sub"], user_id.to_hex());
-        assert_eq!(access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(), 3600);
+        assert_eq!(
+            access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),
+            3600
+        );
         let mut access_keys: Vec<_> = access.as_object().unwrap().keys().cloned().collect();
         access_keys.sort();
         assert_eq!(access_keys, ["exp", "iat", "sub", "uuid"]);
@@ -80,7 +90,12 @@ async fn usernames_are_matched_in_lower_case() {
     let admin = db.role("admin").await;
     db.user("bob", "bob-password", admin).await;
     let mut login = login_fn(&db).await;
-    let response = post(&mut login, Payload::RestV1, &credentials("BoB", "bob-password")).await;
+    let response = post(
+        &mut login,
+        Payload::RestV1,
+        &credentials("BoB", "bob-password"),
+    )
+    .await;
     assert_eq!(response.status, 200, "{}", response.raw_body);
 }
 
@@ -89,19 +104,28 @@ async fn change_password_is_reported_and_settings_shape_the_answer() {
     let db = TestDb::new().await;
     let admin = db.role("admin").await;
     let id = db.user("carol", "carol-password", admin).await;
-    db.set_user(id, mongodb::bson::doc! { "change_password": true }).await;
+    db.set_user(id, mongodb::bson::doc! { "change_password": true })
+        .await;
     let mut env = db.env();
     env.push(("TOKEN_EXPIRE_MINUTES", "15".into()));
     env.push(("REFRESH_TOKEN_EXPIRE_MINUTES", "30".into()));
     let mut login = Function::start("login", &env).await;
-    let response = post(&mut login, Payload::HttpV2, &credentials("carol", "carol-password")).await;
+    let response = post(
+        &mut login,
+        Payload::HttpV2,
+        &credentials("carol", "carol-password"),
+    )
+    .await;
     assert_eq!(response.status, 200, "{}", response.raw_body);
     let data = &response.body["data"];
     assert_eq!(data["change_password"], true);
     assert_eq!(data["expires_in"], 15);
     let refresh = claims(data["refresh_token"].as_str().unwrap());
     let access = claims(data["token"].as_str().unwrap());
-    assert_eq!(refresh["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(), 30 * 60);
+    assert_eq!(
+        refresh["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),
+        30 * 60
+    );
 }
 
 #[tokio::test]
@@ -116,14 +140,38 @@ async fn malformed_bodies_get_field_errors_and_change_nothing() {
         ("", json!({"body": ["must be a JSON object"]})),
         ("[1,2]", json!({"body": ["must be a JSON object"]})),
         ("\"dave\"", json!({"body": ["must be a JSON object"]})),
-        (r#"{"username":"dave"}"#, json!({"password": ["required field"]})),
-        (r#"{}"#, json!({"password": ["required field"], "username": ["required field"]})),
-        (r#"{"username":7,"password":"dave-password"}"#, json!({"username": ["must be of string type"]})),
-        (r#"{"username":"dave","password":["x"]}"#, json!({"password": ["must be of string type"]})),
-        (r#"{"username":"da ve","password":"dave-password"}"#, json!({"username": ["Must not contain spaces"]})),
-        (r#"{"username":"dave","password":"dave password"}"#, json!({"password": ["Must not contain spaces"]})),
-        (r#"{"username":"dave","password":"dave-password","role":"admin"}"#, json!({"role": ["unknown field"]})),
-        (r#"{"username":"","password":"dave-password"}"#, json!({"username": ["empty values not allowed"]})),
+        (
+            r#"{"username":"dave"}"#,
+            json!({"password": ["required field"]}),
+        ),
+        (
+            r#"{}"#,
+            json!({"password": ["required field"], "username": ["required field"]}),
+        ),
+        (
+            r#"{"username":7,"password":"dave-password"}"#,
+            json!({"username": ["must be of string type"]}),
+        ),
+        (
+            r#"{"username":"dave","password":["x"]}"#,
+            json!({"password": ["must be of string type"]}),
+        ),
+        (
+            r#"{"username":"da ve","password":"dave-password"}"#,
+            json!({"username": ["Must not contain spaces"]}),
+        ),
+        (
+            r#"{"username":"dave","password":"dave password"}"#,
+            json!({"password": ["Must not contain spaces"]}),
+        ),
+        (
+            r#"{"username":"dave","password":"dave-password","role":"admin"}"#,
+            json!({"role": ["unknown field"]}),
+        ),
+        (
+            r#"{"username":"","password":"dave-password"}"#,
+            json!({"username": ["empty values not allowed"]}),
+        ),
     ];
     for (body, errors) in cases {
         for payload in Payload::ALL {
@@ -139,7 +187,10 @@ async fn malformed_bodies_get_field_errors_and_change_nothing() {
             );
         }
     }
-    assert!(db.sessions().await.is_empty(), "a refused login wrote a session");
+    assert!(
+        db.sessions().await.is_empty(),
+        "a refused login wrote a session"
+    );
 }
 
 #[tokio::test]
@@ -149,10 +200,12 @@ async fn every_credential_failure_gets_the_same_answer_and_changes_nothing() {
     let guest = db.role("guest").await;
     db.user("erin", "erin-password", admin).await;
     let inactive = db.user("frank", "frank-password", admin).await;
-    db.set_user(inactive, mongodb::bson::doc! { "active": false }).await;
+    db.set_user(inactive, mongodb::bson::doc! { "active": false })
+        .await;
     db.user("gina", "gina-password", guest).await;
     // A user whose role reference points at nothing.
-    db.user("hank", "hank-password", mongodb::bson::oid::ObjectId::new()).await;
+    db.user("hank", "hank-password", mongodb::bson::oid::ObjectId::new())
+        .await;
     let mut login = login_fn(&db).await;
 
     for (username, password) in [
@@ -165,7 +218,10 @@ async fn every_credential_failure_gets_the_same_answer_and_changes_nothing() {
         for payload in Payload::ALL {
             let response = post(&mut login, payload, &credentials(username, password)).await;
             assert_eq!(response.status, 400, "{username}");
-            assert_eq!(response.raw_body, r#"{"message":"bad_credentials"}"#, "{username}");
+            assert_eq!(
+                response.raw_body, r#"{"message":"bad_credentials"}"#,
+                "{username}"
+            );
         }
     }
     assert!(db.sessions().await.is_empty());
@@ -178,7 +234,12 @@ async fn an_unknown_username_costs_about_as_much_time_as_a_wrong_password() {
     db.user("ivan", "ivan-password", admin).await;
     let mut login = login_fn(&db).await;
     // Warm the container (first-use costs) before measuring.
-    post(&mut login, Payload::RestV1, &credentials("ivan", "warm-up-pass")).await;
+    post(
+        &mut login,
+        Payload::RestV1,
+        &credentials("ivan", "warm-up-pass"),
+    )
+    .await;
 
     let median = |samples: &mut Vec<Duration>| {
         samples.sort();
@@ -188,10 +249,20 @@ async fn an_unknown_username_costs_about_as_much_time_as_a_wrong_password() {
     let mut wrong = Vec::new();
     for _ in 0..5 {
         let start = Instant::now();
-        post(&mut login, Payload::RestV1, &credentials("nobody-here", "wrong-password")).await;
+        post(
+            &mut login,
+            Payload::RestV1,
+            &credentials("nobody-here", "wrong-password"),
+        )
+        .await;
         unknown.push(start.elapsed());
         let start = Instant::now();
-        post(&mut login, Payload::RestV1, &credentials("ivan", "wrong-password")).await;
+        post(
+            &mut login,
+            Payload::RestV1,
+            &credentials("ivan", "wrong-password"),
+        )
+        .await;
         wrong.push(start.elapsed());
     }
     let (unknown, wrong) = (median(&mut unknown), median(&mut wrong));
@@ -210,20 +281,38 @@ async fn a_bcrypt_user_left_by_the_python_service_logs_in_and_is_rehashed() {
     let id = db.user_with_hash("legacy", PYTHON_BCRYPT_HASH, admin).await;
     let mut login = login_fn(&db).await;
 
-    let response = post(&mut login, Payload::RestV1, &credentials("legacy", PYTHON_BCRYPT_PASSWORD)).await;
+    let response = post(
+        &mut login,
+        Payload::RestV1,
+        &credentials("legacy", PYTHON_BCRYPT_PASSWORD),
+    )
+    .await;
     assert_eq!(response.status, 200, "{}", response.raw_body);
     let stored = db.user_doc(id).await;
     let hash = stored.get_str("password").unwrap();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "not rehashed: {hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "not rehashed: {hash}"
+    );
     // Every other field is as the Python service left it.
     assert_eq!(stored.get_str("username").unwrap(), "legacy");
     assert!(stored.get_bool("active").unwrap());
     assert!(stored.get_document("role").is_ok());
 
     // The new hash works, and the wrong password still doesn't.
-    let again = post(&mut login, Payload::HttpV2, &credentials("legacy", PYTHON_BCRYPT_PASSWORD)).await;
+    let again = post(
+        &mut login,
+        Payload::HttpV2,
+        &credentials("legacy", PYTHON_BCRYPT_PASSWORD),
+    )
+    .await;
     assert_eq!(again.status, 200, "{}", again.raw_body);
-    let wrong = post(&mut login, Payload::HttpV2, &credentials("legacy", "python-pasS")).await;
+    let wrong = post(
+        &mut login,
+        Payload::HttpV2,
+        &credentials("legacy", "python-pasS"),
+    )
+    .await;
     assert_eq!(wrong.body["message"], "bad_credentials");
     assert_eq!(db.user_doc(id).await.get_str("password").unwrap(), hash);
 }
@@ -241,14 +330,50 @@ async fn allowed_roles_come_from_the_environment() {
     let mut env = db.env();
     env.push(("ALLOWED_ROLES", "support, admin".into()));
     let mut listed = Function::start("login", &env).await;
-    assert_eq!(post(&mut listed, Payload::RestV1, &credentials("sam", "sam-password")).await.body["data"]["role"], "support");
-    assert_eq!(post(&mut listed, Payload::RestV1, &credentials("ada", "ada-password")).await.status, 200);
-    assert_eq!(post(&mut listed, Payload::RestV1, &credentials("gus", "gus-password")).await.status, 400);
+    assert_eq!(
+        post(
+            &mut listed,
+            Payload::RestV1,
+            &credentials("sam", "sam-password")
+        )
+        .await
+        .body["data"]["role"],
+        "support"
+    );
+    assert_eq!(
+        post(
+            &mut listed,
+            Payload::RestV1,
+            &credentials("ada", "ada-password")
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        post(
+            &mut listed,
+            Payload::RestV1,
+            &credentials("gus", "gus-password")
+        )
+        .await
+        .status,
+        400
+    );
 
     let mut env = db.env();
     env.push(("ALLOWED_ROLES", "*".into()));
     let mut any = Function::start("login", &env).await;
-    assert_eq!(post(&mut any, Payload::RestV1, &credentials("gus", "gus-password")).await.status, 200);
+    assert_eq!(
+        post(
+            &mut any,
+            Payload::RestV1,
+            &credentials("gus", "gus-password")
+        )
+        .await
+        .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -259,7 +384,12 @@ async fn with_the_whitelist_off_no_session_is_stored() {
     let mut env = db.env();
     env.push(("WHITE_LIST_TOKEN", "false".into()));
     let mut login = Function::start("login", &env).await;
-    let response = post(&mut login, Payload::RestV1, &credentials("wendy", "wendy-password")).await;
+    let response = post(
+        &mut login,
+        Payload::RestV1,
+        &credentials("wendy", "wendy-password"),
+    )
+    .await;
     assert_eq!(response.status, 200);
     assert!(db.sessions().await.is_empty());
 }
@@ -268,8 +398,13 @@ async fn with_the_whitelist_off_no_session_is_stored() {
 async fn oversized_bodies_and_other_methods_are_refused() {
     let db = TestDb::new().await;
     let mut login = login_fn(&db).await;
-    let huge = format!(r#"{{"username":"x","password":"{}"}}"#, "a".repeat(70 * 1024));
-    let response = login.invoke(HttpRequest::post(PATH).body(&huge).event(Payload::RestV1)).await;
+    let huge = format!(
+        r#"{{"username":"x","password":"{}"}}"#,
+        "a".repeat(70 * 1024)
+    );
+    let response = login
+        .invoke(HttpRequest::post(PATH).body(&huge).event(Payload::RestV1))
+        .await;
     assert_eq!(response.status, 413);
     assert_eq!(response.body, json!({"message": "payload_too_large"}));
 
@@ -286,8 +421,18 @@ async fn logs_are_json_lines_with_the_outcome_and_never_a_secret() {
     let admin = db.role("admin").await;
     db.user("lara", "lara-Password-1", admin).await;
     let mut login = login_fn(&db).await;
-    let ok = post(&mut login, Payload::RestV1, &credentials("lara", "lara-Password-1")).await;
-    post(&mut login, Payload::RestV1, &credentials("lara", "lara-Wrong-2")).await;
+    let ok = post(
+        &mut login,
+        Payload::RestV1,
+        &credentials("lara", "lara-Password-1"),
+    )
+    .await;
+    post(
+        &mut login,
+        Payload::RestV1,
+        &credentials("lara", "lara-Wrong-2"),
+    )
+    .await;
     // Give the log reader threads a moment to drain the pipes.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
@@ -295,15 +440,30 @@ async fn logs_are_json_lines_with_the_outcome_and_never_a_secret() {
     let outcomes: Vec<(String, String)> = records
         .iter()
         .filter(|r| r["username"] == "lara")
-        .map(|r| (r["outcome"].as_str().unwrap_or("").to_owned(), r["level"].as_str().unwrap_or("").to_owned()))
+        .map(|r| {
+            (
+                r["outcome"].as_str().unwrap_or("").to_owned(),
+                r["level"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     assert!(outcomes.iter().any(|(o, _)| o == "ok"), "{records:?}");
-    assert!(outcomes.iter().any(|(o, _)| o == "bad_credentials"), "{records:?}");
+    assert!(
+        outcomes.iter().any(|(o, _)| o == "bad_credentials"),
+        "{records:?}"
+    );
 
     let logs = login.logs();
     let token = ok.body["data"]["token"].as_str().unwrap();
     let refresh = ok.body["data"]["refresh_token"].as_str().unwrap();
-    for secret in ["lara-Password-1", "lara-Wrong-2", token, refresh, "$argon2", e2e::SECRET_KEY] {
+    for secret in [
+        "lara-Password-1",
+        "lara-Wrong-2",
+        token,
+        refresh,
+        "$argon2",
+        e2e::SECRET_KEY,
+    ] {
         assert!(!logs.contains(secret), "the logs contain {secret}:\n{logs}");
     }
 }

@@ -2,7 +2,10 @@ use shared::lambda_http::{run, service_fn, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let app = shared::start().await?;
+    let Ok(app) = shared::start().await else {
+        // `start` has logged why, naming the setting at fault.
+        std::process::exit(1);
+    };
     let app = &app;
     run(service_fn(move |request| logout::handle(app, request))).await
 }

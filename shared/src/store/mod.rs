@@ -38,13 +38,11 @@ impl Store {
     /// a `mongodb://` URI, so a database outage can't fail a cold start; a
     /// `mongodb+srv://` URI costs one DNS lookup.
     pub async fn connect(uri: &SecretString, database: &str) -> Result<Self, StoreError> {
-        let options = tokio::time::timeout(
-            OPERATION_TIMEOUT,
-            ClientOptions::parse(uri.expose_secret()),
-        )
-        .await
-        .map_err(|_| StoreError::Timeout)?
-        .map_err(|_| StoreError::InvalidUri)?;
+        let options =
+            tokio::time::timeout(OPERATION_TIMEOUT, ClientOptions::parse(uri.expose_secret()))
+                .await
+                .map_err(|_| StoreError::Timeout)?
+                .map_err(|_| StoreError::InvalidUri)?;
         Self::with_options(options, database)
     }
 
@@ -104,13 +102,21 @@ impl Store {
     }
 
     /// The whitelist entry of an access token id: one command.
-    pub async fn session_by_access(&self, uuid_access: &str) -> Result<Option<SessionRecord>, StoreError> {
-        self.session_where(doc! { "uuid_access": uuid_access }).await
+    pub async fn session_by_access(
+        &self,
+        uuid_access: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.session_where(doc! { "uuid_access": uuid_access })
+            .await
     }
 
     /// The whitelist entry of a refresh token id: one command.
-    pub async fn session_by_refresh(&self, uuid_refresh: &str) -> Result<Option<SessionRecord>, StoreError> {
-        self.session_where(doc! { "uuid_refresh": uuid_refresh }).await
+    pub async fn session_by_refresh(
+        &self,
+        uuid_refresh: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.session_where(doc! { "uuid_refresh": uuid_refresh })
+            .await
     }
 
     async fn session_where(&self, filter: Document) -> Result<Option<SessionRecord>, StoreError> {
@@ -128,7 +134,10 @@ impl Store {
     /// Removes one whitelist entry; `false` if it was already gone.
     pub async fn delete_session(&self, id: ObjectId) -> Result<bool, StoreError> {
         bounded(async {
-            let result = self.sessions::<Document>().delete_one(doc! { "_id": id }).await?;
+            let result = self
+                .sessions::<Document>()
+                .delete_one(doc! { "_id": id })
+                .await?;
             Ok(result.deleted_count == 1)
         })
         .await
@@ -137,7 +146,10 @@ impl Store {
     pub async fn set_password_hash(&self, user_id: ObjectId, hash: &str) -> Result<(), StoreError> {
         bounded(async {
             self.users()
-                .update_one(doc! { "_id": user_id }, doc! { "$set": { "password": hash } })
+                .update_one(
+                    doc! { "_id": user_id },
+                    doc! { "$set": { "password": hash } },
+                )
                 .await?;
             Ok(())
         })
@@ -179,7 +191,9 @@ impl Store {
 }
 
 /// Runs one database operation under [`OPERATION_TIMEOUT`].
-async fn bounded<T>(operation: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+async fn bounded<T>(
+    operation: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
     tokio::time::timeout(OPERATION_TIMEOUT, operation)
         .await
         .unwrap_or(Err(StoreError::Timeout))

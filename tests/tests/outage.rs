@@ -1,0 +1,186 @@
+//! Start-up and database outages: init never waits on the database, an outage
+//! answers 503 in bounded time, and the same warm container recovers.
+
+use e2e::mongo_server::{free_port, spawn_secantus, uri_for, wait_until_listening};
+use e2e::{Function, HttpRequest, Payload, TestDb};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn login_event(username: &str, password: &str) -> serde_json::Value {
+    HttpRequest::post("/admin/login")
+        .json(&json!({"username": username, "password": password}))
+        .event(Payload::RestV1)
+}
+
+fn env_with_uri(uri: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("SECRET_KEY", e2e::SECRET_KEY.to_owned()),
+        ("MONGODB_URI", uri.to_owned()),
+        ("MONGODB_DATABASE", "outage".to_owned()),
+    ]
+}
+
+#[tokio::test]
+async fn with_the_database_down_init_succeeds_and_requests_get_503_quickly() {
+    let port = free_port().unwrap();
+    let mut login = Function::start("login", &env_with_uri(&uri_for(port))).await;
+    assert!(
+        login.ready_after(Duration::from_secs(10)).await.is_some(),
+        "{}",
+        login.logs()
+    );
+
+    let start = Instant::now();
+    let response = login.invoke(login_event("alice", "alice-password")).await;
+    let took = start.elapsed();
+    assert_eq!(response.status, 503, "{}", response.raw_body);
+    assert_eq!(response.raw_body, r#"{"message":"service_unavailable"}"#);
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+}
+
+#[tokio::test]
+async fn a_database_that_accepts_and_never_answers_still_gets_503_in_bounded_time() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept connections and hold them open without a byte in reply.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let mut login = Function::start("login", &env_with_uri(&uri_for(port))).await;
+    let start = Instant::now();
+    let response = login.invoke(login_event("alice", "alice-password")).await;
+    let took = start.elapsed();
+    assert_eq!(response.status, 503, "{}", response.raw_body);
+    assert!(took < Duration::from_secs(7), "took {took:?}");
+}
+
+#[tokio::test]
+async fn a_warm_container_recovers_when_the_database_comes_back() {
+    let port = free_port().unwrap();
+    let data = std::env::temp_dir().join(format!("e2e-recovery-{}", uuid::Uuid::new_v4()));
+    let start_server = |port: u16| {
+        let mut command = std::process::Command::new(e2e::mongo_server::secantus_launcher());
+        command
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--storage-path")
+            .arg(&data)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        e2e::mongo_server::die_with_parent(&mut command);
+        let child = command.spawn().expect("start the test server");
+        wait_until_listening(port, Duration::from_secs(20)).expect("server up");
+        child
+    };
+    // Make sure the launcher exists, with the usual message if not.
+    drop(spawn_secantus(free_port().unwrap()).map(|mut c| c.kill()));
+    let mut server = start_server(port);
+
+    let uri = uri_for(port);
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+    let db = TestDb {
+        uri: uri.clone(),
+        name: "outage".into(),
+        db: client.database("outage"),
+    };
+    let admin = db.role("admin").await;
+    db.user("alice", "alice-password", admin).await;
+
+    let mut login = Function::start("login", &env_with_uri(&uri)).await;
+    assert_eq!(
+        login
+            .invoke(login_event("alice", "alice-password"))
+            .await
+            .status,
+        200
+    );
+
+    stop(&mut server);
+    let response = login.invoke(login_event("alice", "alice-password")).await;
+    assert_eq!(response.status, 503, "{}", response.raw_body);
+
+    let mut server = start_server(port);
+    let mut recovered = false;
+    for _ in 0..20 {
+        let response = login.invoke(login_event("alice", "alice-password")).await;
+        if response.status == 200 {
+            recovered = true;
+            break;
+        }
+        assert_eq!(response.status, 503, "{}", response.raw_body);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    stop(&mut server);
+    let _ = std::fs::remove_dir_all(&data);
+    assert!(
+        recovered,
+        "the warm container never recovered:\n{}",
+        login.logs()
+    );
+}
+
+fn stop(server: &mut std::process::Child) {
+    // SIGTERM lets the server flush its storage; wait for it to let go of the port.
+    unsafe {
+        libc::kill(server.id() as i32, libc::SIGTERM);
+    }
+    let _ = server.wait();
+}
+
+type Env = Vec<(&'static str, String)>;
+
+#[tokio::test]
+async fn start_up_fails_naming_a_missing_or_bad_setting_but_never_a_value() {
+    // (case, environment, the setting named, a value that must not appear)
+    let cases: [(&str, Env, &str, &str); 3] = [
+        (
+            "no SECRET_KEY",
+            vec![("MONGODB_URI", "mongodb://127.0.0.1:1".into())],
+            "SECRET_KEY",
+            "mongodb://127.0.0.1:1",
+        ),
+        (
+            "bad boolean",
+            vec![
+                ("SECRET_KEY", e2e::SECRET_KEY.into()),
+                ("MONGODB_URI", "mongodb://127.0.0.1:1".into()),
+                ("WHITE_LIST_TOKEN", "sometimes".into()),
+            ],
+            "WHITE_LIST_TOKEN",
+            e2e::SECRET_KEY,
+        ),
+        (
+            "unparseable URI with a password",
+            vec![
+                ("SECRET_KEY", e2e::SECRET_KEY.into()),
+                (
+                    "MONGODB_URI",
+                    "mongo://admin:hunter2@db.example:27017".into(),
+                ),
+            ],
+            "MONGODB_URI",
+            "hunter2",
+        ),
+    ];
+    for (case, env, named, hidden) in cases {
+        for binary in ["login", "logout"] {
+            let mut function = Function::start(binary, &env).await;
+            let code = function.exit_code(Duration::from_secs(10)).await;
+            assert!(
+                matches!(code, Some(c) if c != 0),
+                "{case}: {binary} kept running"
+            );
+            let logs = function.logs();
+            assert!(
+                logs.contains(named),
+                "{case}: {binary} did not name {named}:\n{logs}"
+            );
+            assert!(
+                !logs.contains(hidden),
+                "{case}: {binary} logged {hidden}:\n{logs}"
+            );
+        }
+    }
+}
