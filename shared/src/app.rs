@@ -27,7 +27,7 @@ impl App {
     /// connected: a database outage does not fail start-up.
     pub async fn from_env() -> Result<Self, InitError> {
         let settings = Settings::from_env()?;
-        let store = Store::connect(&settings.mongodb_uri, &settings.mongodb_database).await?;
+        let store = Store::connect(&settings.database).await?;
         Self::new(settings, store)
     }
 
@@ -55,8 +55,11 @@ impl App {
         let lifetime =
             Duration::from_secs(u64::from(self.settings.refresh_token_expire_minutes) * 60);
         tokio::spawn(async move {
-            if let Err(err) = store.ensure_indexes(lifetime).await {
-                tracing::warn!(error = %err, "could not ensure database indexes");
+            if let Err(err) = store.ensure_unique_indexes().await {
+                tracing::warn!(error = %err, "could not ensure the unique indexes");
+            }
+            if let Err(err) = store.ensure_session_expiry(lifetime).await {
+                tracing::warn!(error = %err, "could not ensure the session expiry index");
             }
         });
     }

@@ -2,6 +2,7 @@
 //! tokens, the bearer guard and the JSON responses. The function binaries are thin
 //! adapters from API Gateway events to [`session`] and [`guard`].
 
+pub mod accounts;
 pub mod app;
 pub mod error;
 pub mod guard;

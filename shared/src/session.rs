@@ -12,8 +12,8 @@ use mongodb::bson::DateTime;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Longer inputs are refused before any hashing work.
-const USERNAME_MAX_LEN: usize = 256;
-const PASSWORD_MAX_LEN: usize = 1024;
+pub const USERNAME_MAX_LEN: usize = 256;
+pub const PASSWORD_MAX_LEN: usize = 1024;
 
 /// A validated login body. The length minimums are not applied: passwords set
 /// under older, laxer rules must still log in.
@@ -29,11 +29,13 @@ impl Credentials {
         let fields = [
             StringField {
                 name: "username",
+                min_len: 0,
                 max_len: USERNAME_MAX_LEN,
                 no_spaces: true,
             },
             StringField {
                 name: "password",
+                min_len: 0,
                 max_len: PASSWORD_MAX_LEN,
                 no_spaces: true,
             },

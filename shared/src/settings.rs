@@ -25,17 +25,30 @@ impl AllowedRoles {
     }
 }
 
+/// Where the data lives (`MONGODB_URI`, `MONGODB_DATABASE`).
+#[derive(Debug)]
+pub struct DatabaseSettings {
+    /// Connection string; may carry credentials, hence secret.
+    pub uri: SecretString,
+    pub name: String,
+}
+
+/// The rules for new usernames and passwords (`USERNAME_MIN_LENGTH`,
+/// `PASSWORD_MIN_LENGTH`). Login never applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountRules {
+    pub username_min_length: usize,
+    pub password_min_length: usize,
+}
+
 #[derive(Debug)]
 pub struct Settings {
     /// HS256 signing key shared with the Python service.
     pub secret_key: SecretString,
-    /// Connection string; may carry credentials, hence secret.
-    pub mongodb_uri: SecretString,
-    pub mongodb_database: String,
+    pub database: DatabaseSettings,
+    pub accounts: AccountRules,
     /// Keep issued tokens in `whitelist_token` and refuse any token not there.
     pub white_list_token: bool,
-    pub username_min_length: usize,
-    pub password_min_length: usize,
     pub token_expire_minutes: u32,
     pub refresh_token_expire_minutes: u32,
     pub reset_password_len_generator: usize,
@@ -77,11 +90,9 @@ impl Settings {
         }
         Ok(Settings {
             secret_key: SecretString::from(secret_key),
-            mongodb_uri: SecretString::from(source.required("MONGODB_URI")?),
-            mongodb_database: source.name("MONGODB_DATABASE", "auth")?,
+            database: DatabaseSettings::from_lookup(&lookup)?,
+            accounts: AccountRules::from_lookup(&lookup)?,
             white_list_token: source.boolean("WHITE_LIST_TOKEN", true)?,
-            username_min_length: source.number("USERNAME_MIN_LENGTH", 3, 1)?,
-            password_min_length: source.number("PASSWORD_MIN_LENGTH", 8, 1)?,
             token_expire_minutes: source.number("TOKEN_EXPIRE_MINUTES", 60, 1)?,
             refresh_token_expire_minutes: source.number(
                 "REFRESH_TOKEN_EXPIRE_MINUTES",
@@ -91,6 +102,34 @@ impl Settings {
             reset_password_len_generator: source.number("RESET_PASSWORD_LEN_GENERATOR", 8, 8)?,
             require_password_change: source.boolean("REQUIRE_PASSWORD_CHANGE", false)?,
             allowed_roles: source.roles("ALLOWED_ROLES")?,
+        })
+    }
+}
+
+impl DatabaseSettings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let source = Source(&lookup);
+        Ok(DatabaseSettings {
+            uri: SecretString::from(source.required("MONGODB_URI")?),
+            name: source.name("MONGODB_DATABASE", "auth")?,
+        })
+    }
+}
+
+impl AccountRules {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let source = Source(&lookup);
+        Ok(AccountRules {
+            username_min_length: source.number("USERNAME_MIN_LENGTH", 3, 1)?,
+            password_min_length: source.number("PASSWORD_MIN_LENGTH", 8, 1)?,
         })
     }
 }
@@ -208,14 +247,14 @@ mod tests {
     fn defaults_follow_the_contract() {
         let s = settings(&[]).unwrap();
         assert!(s.white_list_token);
-        assert_eq!(s.username_min_length, 3);
-        assert_eq!(s.password_min_length, 8);
+        assert_eq!(s.accounts.username_min_length, 3);
+        assert_eq!(s.accounts.password_min_length, 8);
         assert_eq!(s.token_expire_minutes, 60);
         assert_eq!(s.refresh_token_expire_minutes, 10080);
         assert_eq!(s.reset_password_len_generator, 8);
         assert!(!s.require_password_change);
         assert_eq!(s.allowed_roles, AllowedRoles::Only(vec!["admin".into()]));
-        assert_eq!(s.mongodb_database, "auth");
+        assert_eq!(s.database.name, "auth");
         assert_eq!(
             s.secret_key.expose_secret(),
             "0123456789abcdef0123456789abcdef"
@@ -292,7 +331,8 @@ mod tests {
         assert_eq!(
             settings(&[("MONGODB_DATABASE", "tenant_1")])
                 .unwrap()
-                .mongodb_database,
+                .database
+                .name,
             "tenant_1"
         );
     }

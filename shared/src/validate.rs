@@ -11,11 +11,30 @@ pub const HAS_SPACES: &str = "Must not contain spaces";
 pub const UNKNOWN: &str = "unknown field";
 pub const NOT_OBJECT: &str = "must be a JSON object";
 
-/// One expected string field of a JSON object body.
+/// The rules for one string field.
 pub struct StringField {
     pub name: &'static str,
+    pub min_len: usize,
     pub max_len: usize,
     pub no_spaces: bool,
+}
+
+impl StringField {
+    /// The first rule `value` breaks, as Cerberus words it.
+    pub fn check(&self, value: &str) -> Option<String> {
+        let length = value.chars().count();
+        if value.is_empty() {
+            Some(EMPTY.to_owned())
+        } else if length < self.min_len {
+            Some(format!("min length is {}", self.min_len))
+        } else if length > self.max_len {
+            Some(format!("max length is {}", self.max_len))
+        } else if self.no_spaces && value.contains(' ') {
+            Some(HAS_SPACES.to_owned())
+        } else {
+            None
+        }
+    }
 }
 
 /// Parses `body` as a JSON object holding exactly `fields`, each a non-empty
@@ -60,7 +79,7 @@ pub fn string_fields(body: &[u8], fields: &[StringField]) -> Result<Vec<String>,
     }
 }
 
-fn reject(errors: &mut FieldErrors, field: &str, reason: String) {
+pub fn reject(errors: &mut FieldErrors, field: &str, reason: String) {
     errors.entry(field.to_owned()).or_default().push(reason);
 }
 
@@ -71,11 +90,13 @@ mod tests {
     const FIELDS: &[StringField] = &[
         StringField {
             name: "username",
+            min_len: 0,
             max_len: 10,
             no_spaces: true,
         },
         StringField {
             name: "password",
+            min_len: 0,
             max_len: 10,
             no_spaces: true,
         },
@@ -128,6 +149,19 @@ mod tests {
             errors(r#"{"username":"u","password":"01234567890"}"#),
             one("password", "max length is 10")
         );
+    }
+
+    #[test]
+    fn a_minimum_length_is_checked_in_characters() {
+        let field = StringField {
+            name: "password",
+            min_len: 3,
+            max_len: 5,
+            no_spaces: true,
+        };
+        assert_eq!(field.check("ab"), Some("min length is 3".to_owned()));
+        assert_eq!(field.check("ñññ"), None);
+        assert_eq!(field.check("abcdef"), Some("max length is 5".to_owned()));
     }
 
     #[test]

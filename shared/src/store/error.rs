@@ -22,6 +22,8 @@ pub enum StoreError {
     Database(#[source] mongodb::error::Error),
     #[error("a stored document has an unexpected shape")]
     Malformed(#[source] mongodb::bson::de::Error),
+    #[error("the database answered unexpectedly: {0}")]
+    Unexpected(&'static str),
 }
 
 impl StoreError {

@@ -8,14 +8,15 @@ mod error;
 mod records;
 
 pub use error::StoreError;
-pub use records::{DbRef, NewSession, RoleRecord, SessionRecord, UserRecord};
+pub use records::{DbRef, NewRole, NewSession, NewUser, RoleRecord, SessionRecord, UserRecord};
 
+use crate::settings::DatabaseSettings;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use records::{ROLE, USER, WHITELIST_TOKEN};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::time::Duration;
@@ -37,13 +38,13 @@ impl Store {
     /// Parses the connection string and builds the client. No I/O happens here for
     /// a `mongodb://` URI, so a database outage can't fail a cold start; a
     /// `mongodb+srv://` URI costs one DNS lookup.
-    pub async fn connect(uri: &SecretString, database: &str) -> Result<Self, StoreError> {
-        let options =
-            tokio::time::timeout(OPERATION_TIMEOUT, ClientOptions::parse(uri.expose_secret()))
-                .await
-                .map_err(|_| StoreError::Timeout)?
-                .map_err(|_| StoreError::InvalidUri)?;
-        Self::with_options(options, database)
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let parse = ClientOptions::parse(settings.uri.expose_secret());
+        let options = tokio::time::timeout(OPERATION_TIMEOUT, parse)
+            .await
+            .map_err(|_| StoreError::Timeout)?
+            .map_err(|_| StoreError::InvalidUri)?;
+        Self::with_options(options, &settings.name)
     }
 
     /// Builds the store from ready options (tests add command monitoring here).
@@ -62,8 +63,55 @@ impl Store {
         })
     }
 
-    fn users(&self) -> Collection<Document> {
+    fn users<T: Send + Sync>(&self) -> Collection<T> {
         self.db.collection(USER)
+    }
+
+    fn roles<T: Send + Sync>(&self) -> Collection<T> {
+        self.db.collection(ROLE)
+    }
+
+    pub async fn role_by_name(&self, name: &str) -> Result<Option<RoleRecord>, StoreError> {
+        bounded(async {
+            Ok(self
+                .roles::<RoleRecord>()
+                .find_one(doc! { "name": name })
+                .await?)
+        })
+        .await
+    }
+
+    /// Inserts a role; [`StoreError::Duplicate`] if the name is taken.
+    pub async fn insert_role(&self, role: &NewRole) -> Result<ObjectId, StoreError> {
+        bounded(async { inserted_id(self.roles::<NewRole>().insert_one(role).await?) }).await
+    }
+
+    /// Whether a user has this (lower-cased) username: one small command.
+    pub async fn username_exists(&self, username: &str) -> Result<bool, StoreError> {
+        bounded(async {
+            let found = self
+                .users::<Document>()
+                .find_one(doc! { "username": username })
+                .projection(doc! { "_id": 1 })
+                .await?;
+            Ok(found.is_some())
+        })
+        .await
+    }
+
+    /// Inserts a user; [`StoreError::Duplicate`] if the unique username index
+    /// refuses it (it settles concurrent creations of one name).
+    pub async fn insert_user(&self, user: &NewUser) -> Result<ObjectId, StoreError> {
+        bounded(async { inserted_id(self.users::<NewUser>().insert_one(user).await?) }).await
+    }
+
+    /// Drops every whitelist entry: all sessions end.
+    pub async fn clear_sessions(&self) -> Result<u64, StoreError> {
+        bounded(async {
+            let result = self.sessions::<Document>().delete_many(doc! {}).await?;
+            Ok(result.deleted_count)
+        })
+        .await
     }
 
     fn sessions<T: Send + Sync>(&self) -> Collection<T> {
@@ -91,7 +139,7 @@ impl Store {
             doc! { "$lookup": { "from": ROLE, "pipeline": [], "as": "roles" } },
         ];
         bounded(async {
-            let mut cursor = self.users().aggregate(pipeline).await?;
+            let mut cursor = self.users::<Document>().aggregate(pipeline).await?;
             if !cursor.advance().await? {
                 return Ok(None);
             }
@@ -145,7 +193,7 @@ impl Store {
 
     pub async fn set_password_hash(&self, user_id: ObjectId, hash: &str) -> Result<(), StoreError> {
         bounded(async {
-            self.users()
+            self.users::<Document>()
                 .update_one(
                     doc! { "_id": user_id },
                     doc! { "$set": { "password": hash } },
@@ -156,34 +204,41 @@ impl Store {
         .await
     }
 
-    /// Creates the indexes the Python service created (same names, same keys, so
-    /// an existing database sees no change) plus a TTL index that sweeps whitelist
-    /// entries once their refresh token has expired. Run at start-up, off the
-    /// request path; failure is logged by the caller and never fatal.
-    pub async fn ensure_indexes(&self, session_lifetime: Duration) -> Result<(), StoreError> {
+    /// Creates the unique indexes the Python service created (same names, same
+    /// keys, so an existing database sees no change). They decide races between
+    /// concurrent writes of one username or token id.
+    pub async fn ensure_unique_indexes(&self) -> Result<(), StoreError> {
         let unique = |field: &str| {
             IndexModel::builder()
                 .keys(doc! { field: 1 })
                 .options(IndexOptions::builder().unique(true).build())
                 .build()
         };
-        let ttl = IndexModel::builder()
-            .keys(doc! { "created_at": 1 })
-            .options(
-                IndexOptions::builder()
-                    .expire_after(session_lifetime)
-                    .build(),
-            )
-            .build();
         bounded(async {
-            self.db
-                .collection::<Document>(ROLE)
+            self.roles::<Document>()
                 .create_index(unique("name"))
                 .await?;
-            self.users().create_index(unique("username")).await?;
-            self.sessions::<Document>()
-                .create_indexes([unique("uuid_access"), unique("uuid_refresh"), ttl])
+            self.users::<Document>()
+                .create_index(unique("username"))
                 .await?;
+            self.sessions::<Document>()
+                .create_indexes([unique("uuid_access"), unique("uuid_refresh")])
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A TTL index that sweeps whitelist entries once their refresh token has
+    /// expired (entries the Python service wrote have no `created_at` and stay).
+    /// An existing index with another lifetime makes this fail; housekeeping only.
+    pub async fn ensure_session_expiry(&self, lifetime: Duration) -> Result<(), StoreError> {
+        let ttl = IndexModel::builder()
+            .keys(doc! { "created_at": 1 })
+            .options(IndexOptions::builder().expire_after(lifetime).build())
+            .build();
+        bounded(async {
+            self.sessions::<Document>().create_index(ttl).await?;
             Ok(())
         })
         .await
@@ -197,6 +252,13 @@ async fn bounded<T>(
     tokio::time::timeout(OPERATION_TIMEOUT, operation)
         .await
         .unwrap_or(Err(StoreError::Timeout))
+}
+
+fn inserted_id(result: mongodb::results::InsertOneResult) -> Result<ObjectId, StoreError> {
+    result
+        .inserted_id
+        .as_object_id()
+        .ok_or_else(|| StoreError::Unexpected("insert returned a non-ObjectId _id"))
 }
 
 fn decode<T: DeserializeOwned>(raw: Document) -> Result<T, StoreError> {

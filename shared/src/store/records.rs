@@ -77,3 +77,19 @@ pub struct NewSession {
     pub user: DbRef,
     pub created_at: DateTime,
 }
+
+/// A user as this service writes one: mongoengine's field order and types.
+#[derive(Debug, Serialize)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub active: bool,
+    pub change_password: bool,
+    pub role: DbRef,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NewRole {
+    pub name: String,
+    pub permissions: Document,
+}

@@ -1,0 +1,95 @@
+//! End-to-end costs of the release binaries under the Runtime API emulator,
+//! against the test MongoDB-wire server on loopback:
+//! - init: process start until the function first polls for an event (cold start
+//!   minus the download and VM setup Lambda adds);
+//! - warm login, warm logout, and the refused login (unknown user, wrong password).
+//!
+//! Run: `cargo build --release --bins && cargo bench -p e2e --bench functions`.
+
+use e2e::{Function, HttpRequest, Payload, TestDb};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn summary(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{name:<34} median {:>9.2?}  p90 {:>9.2?}  min {:>9.2?}  ({} runs)",
+        pick(0.5),
+        pick(0.9),
+        samples[0],
+        samples.len()
+    );
+}
+
+fn login_event(username: &str, password: &str) -> serde_json::Value {
+    HttpRequest::post("/admin/login")
+        .json(&json!({"username": username, "password": password}))
+        .event(Payload::RestV1)
+}
+
+#[tokio::main]
+async fn main() {
+    let db = TestDb::new().await;
+    let admin = db.role("admin").await;
+    db.user("bench", "bench-password", admin).await;
+    let env = db.env();
+
+    for binary in ["login", "logout"] {
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            let function = Function::start(binary, &env).await;
+            let ready = function
+                .ready_after(Duration::from_secs(10))
+                .await
+                .expect("function became ready");
+            samples.push(ready);
+        }
+        summary(&format!("init {binary}"), samples);
+    }
+
+    let mut login = Function::start("login", &env).await;
+    let mut logout = Function::start("logout", &env).await;
+    let first = Instant::now();
+    let response = login.invoke(login_event("bench", "bench-password")).await;
+    assert_eq!(response.status, 200, "{}", response.raw_body);
+    println!("{:<34} {:>9.2?}", "first login (connects)", first.elapsed());
+
+    let mut logins = Vec::new();
+    let mut logouts = Vec::new();
+    for _ in 0..30 {
+        let start = Instant::now();
+        let response = login.invoke(login_event("bench", "bench-password")).await;
+        logins.push(start.elapsed());
+        let token = response.body["data"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let start = Instant::now();
+        let response = logout
+            .invoke(
+                HttpRequest::post("/admin/logout")
+                    .bearer(&token)
+                    .event(Payload::RestV1),
+            )
+            .await;
+        logouts.push(start.elapsed());
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+    }
+    summary("warm login", logins);
+    summary("warm logout", logouts);
+
+    for (name, username) in [
+        ("refused login, unknown user", "nobody"),
+        ("refused login, wrong password", "bench"),
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..30 {
+            let start = Instant::now();
+            let response = login.invoke(login_event(username, "wrong-password")).await;
+            samples.push(start.elapsed());
+            assert_eq!(response.status, 400);
+        }
+        summary(name, samples);
+    }
+}
