@@ -3,12 +3,13 @@
 
 use crate::error::{FieldErrors, ServiceError};
 use crate::password;
+use crate::password::Verdict;
 use crate::session::{PASSWORD_MAX_LEN, USERNAME_MAX_LEN};
 use crate::settings::AccountRules;
-use crate::store::{DbRef, NewRole, NewUser, Store, StoreError};
+use crate::store::{DbRef, NewRole, NewUser, Store, StoreError, UserRecord};
 use crate::validate::{self, StringField};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::Document;
+use mongodb::bson::{doc, Document};
 use secrecy::{ExposeSecret, SecretString};
 
 /// A request to create a user.
@@ -33,6 +34,12 @@ pub enum AccountError {
     UsernameExists,
     #[error("existing_resource")]
     RoleExists,
+    #[error("Current password don't match")]
+    CurrentPasswordDontMatch,
+    #[error("The new password is equal as the current password")]
+    SameAsCurrent,
+    #[error("not_found")]
+    NotFound,
     #[error(transparent)]
     Failure(#[from] ServiceError),
 }
@@ -70,7 +77,7 @@ pub async fn create_user(
     store: &Store,
     rules: AccountRules,
     account: NewAccount,
-) -> Result<ObjectId, AccountError> {
+) -> Result<UserRecord, AccountError> {
     let username = account.username.to_lowercase();
     let mut errors = FieldErrors::new();
     for (field, value) in [
@@ -110,11 +117,134 @@ pub async fn create_user(
         change_password: false,
         role: DbRef::to("role", role.id),
     };
-    match store.insert_user(&user).await {
-        Ok(id) => Ok(id),
-        Err(StoreError::Duplicate) => Err(AccountError::UsernameExists),
-        Err(err) => Err(err.into()),
+    let id = match store.insert_user(&user).await {
+        Ok(id) => id,
+        Err(StoreError::Duplicate) => return Err(AccountError::UsernameExists),
+        Err(err) => return Err(err.into()),
+    };
+    Ok(UserRecord {
+        id,
+        username: user.username,
+        password_hash: SecretString::from(user.password),
+        active: user.active,
+        change_password: user.change_password,
+        role_ref: Some(user.role),
+        role: Some(role),
+    })
+}
+
+/// The caller changes their own password: confirmation, current password and
+/// novelty checked in the Python service's order. Success clears
+/// `change_password` and ends the caller's other sessions, keeping `keep_session`.
+pub async fn change_own_password(
+    store: &Store,
+    rules: AccountRules,
+    user: &UserRecord,
+    keep_session: Option<ObjectId>,
+    change: PasswordChange,
+) -> Result<(), AccountError> {
+    let field = password_rules(rules, "new_password");
+    if let Some(reason) = field.check(change.new_password.expose_secret()) {
+        return Err(AccountError::Invalid(FieldErrors::from([(
+            field.name.to_owned(),
+            vec![reason],
+        )])));
     }
+    if change.new_password.expose_secret() != change.password_confirmed.expose_secret() {
+        return Err(AccountError::PasswordsDontMatch);
+    }
+    let stored = user.password_hash.expose_secret().to_owned();
+    let verdict = password::verify_off_executor(change.current_password.clone(), Some(stored))
+        .await
+        .map_err(ServiceError::from)?;
+    if verdict == Verdict::Mismatch {
+        return Err(AccountError::CurrentPasswordDontMatch);
+    }
+    if change.current_password.expose_secret() == change.new_password.expose_secret() {
+        return Err(AccountError::SameAsCurrent);
+    }
+    let hash = password::hash_off_executor(change.new_password)
+        .await
+        .map_err(ServiceError::from)?;
+    let changes = doc! { "password": hash, "change_password": false };
+    if !store.update_user(user.id, changes).await? {
+        return Err(AccountError::NotFound);
+    }
+    store.delete_sessions_of(user.id, keep_session).await?;
+    Ok(())
+}
+
+/// The three inputs of a password change.
+pub struct PasswordChange {
+    pub current_password: SecretString,
+    pub new_password: SecretString,
+    pub password_confirmed: SecretString,
+}
+
+/// Gives a user a random password from a CSPRNG, to be changed at next use, and
+/// ends their sessions. The password is returned once and stored only hashed.
+/// Its length is `RESET_PASSWORD_LEN_GENERATOR`, or `PASSWORD_MIN_LENGTH` if
+/// that is longer, so a reset password always satisfies the rules.
+pub async fn reset_password(
+    store: &Store,
+    rules: AccountRules,
+    length: usize,
+    user_id: ObjectId,
+) -> Result<SecretString, AccountError> {
+    let password = random_password(length.max(rules.password_min_length));
+    let hash = password::hash_off_executor(password.clone())
+        .await
+        .map_err(ServiceError::from)?;
+    let changes = doc! { "password": hash, "change_password": true };
+    if !store.update_user(user_id, changes).await? {
+        return Err(AccountError::NotFound);
+    }
+    store.delete_sessions_of(user_id, None).await?;
+    Ok(password)
+}
+
+/// Letters and digits from the thread-local CSPRNG (ChaCha, seeded by the OS).
+pub fn random_password(length: usize) -> SecretString {
+    use rand::RngExt;
+    let password: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(length)
+        .map(char::from)
+        .collect();
+    SecretString::from(password)
+}
+
+/// Sets a user's `change_password` flag and, when given, `active`; deactivating
+/// a user ends their sessions. Returns the user as it now is.
+pub async fn update_user(
+    store: &Store,
+    user_id: ObjectId,
+    change_password: bool,
+    active: Option<bool>,
+) -> Result<UserRecord, AccountError> {
+    let mut changes = doc! { "change_password": change_password };
+    if let Some(active) = active {
+        changes.insert("active", active);
+    }
+    if !store.update_user(user_id, changes).await? {
+        return Err(AccountError::NotFound);
+    }
+    if active == Some(false) {
+        store.delete_sessions_of(user_id, None).await?;
+    }
+    store
+        .user_by_id(user_id)
+        .await?
+        .ok_or(AccountError::NotFound)
+}
+
+/// Deletes a user and ends their sessions.
+pub async fn delete_user(store: &Store, user_id: ObjectId) -> Result<(), AccountError> {
+    if !store.delete_user(user_id).await? {
+        return Err(AccountError::NotFound);
+    }
+    store.delete_sessions_of(user_id, None).await?;
+    Ok(())
 }
 
 /// Creates a role; its name must be new.
@@ -141,5 +271,19 @@ pub async fn create_role(
         Ok(id) => Ok(id),
         Err(StoreError::Duplicate) => Err(AccountError::RoleExists),
         Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_passwords_are_alphanumeric_of_the_asked_length_and_differ() {
+        let a = random_password(12);
+        let b = random_password(12);
+        assert_eq!(a.expose_secret().len(), 12);
+        assert!(a.expose_secret().chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a.expose_secret(), b.expose_secret());
     }
 }

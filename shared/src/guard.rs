@@ -78,7 +78,7 @@ pub async fn authenticate(
 }
 
 /// The token of an `Authorization` header that is exactly `Bearer <token>`.
-fn bearer_token(header: Option<&str>) -> Option<&str> {
+pub fn bearer_token(header: Option<&str>) -> Option<&str> {
     let mut parts = header?.split(' ');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("Bearer"), Some(token), None) if !token.is_empty() => Some(token),

@@ -5,7 +5,7 @@ use crate::error::ServiceError;
 use crate::guard::Caller;
 use crate::password::{self, Verdict};
 use crate::store::{DbRef, NewSession, UserRecord};
-use crate::token::TokenPair;
+use crate::token::{TokenIds, TokenPair};
 use crate::validate::{self, StringField};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::DateTime;
@@ -182,4 +182,43 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<(), ServiceError> {
     }
     tracing::info!(username = %caller.user.username, outcome = "ok", "logout");
     Ok(())
+}
+
+/// Trades a refresh token for a new pair. The refresh token is the credential;
+/// `caller`, the user of an access token sent along, if any, must own it.
+///
+/// With the whitelist on, the session's token ids are swapped in one atomic
+/// command before anything is signed, so a refresh token works once: the old
+/// pair is dead, and a second use (even a concurrent one) is `unauthorized`. With
+/// it off, a refresh token can't name its user, so an access token is required.
+pub async fn refresh(
+    app: &App,
+    refresh_token: &str,
+    caller: Option<ObjectId>,
+) -> Result<TokenPair, ServiceError> {
+    let claims = app.tokens.verify_refresh(refresh_token)?;
+    if !app.settings.white_list_token {
+        let user_id = caller.ok_or(ServiceError::Unauthorized)?;
+        return Ok(app.tokens.issue(&user_id.to_hex(), app.lifetimes())?);
+    }
+    let ids = TokenIds::new();
+    let session = app
+        .store
+        .rotate_session(&claims.uuid, caller, &ids.access, &ids.refresh)
+        .await?
+        .ok_or(ServiceError::Unauthorized)?;
+    let user_id = session.user.id;
+    let fit = app.store.user_by_id(user_id).await?.is_some_and(|user| {
+        user.active
+            && user
+                .role
+                .is_some_and(|role| app.settings.allowed_roles.permits(&role.name))
+    });
+    if !fit {
+        app.store.delete_session(session.id).await?;
+        return Err(ServiceError::Unauthorized);
+    }
+    Ok(app
+        .tokens
+        .issue_with_ids(&user_id.to_hex(), app.lifetimes(), ids)?)
 }

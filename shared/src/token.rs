@@ -49,6 +49,29 @@ pub enum TokenError {
     EmptyKey,
 }
 
+/// The `uuid` claims of a pair: the ids the whitelist keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenIds {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TokenIds {
+    /// Two fresh random (v4) ids.
+    pub fn new() -> Self {
+        TokenIds {
+            access: uuid::Uuid::new_v4().to_string(),
+            refresh: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+}
+
+impl Default for TokenIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Lifetimes of the two tokens, in minutes.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
@@ -62,6 +85,8 @@ pub struct TokenKeys {
     /// The current key first; older keys still verify tokens signed before a rotation.
     verifying: Vec<DecodingKey>,
     validation: Validation,
+    /// The same checks without `exp`: only to learn whose an expired token is.
+    validation_any_expiry: Validation,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -84,25 +109,39 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.validate_aud = false;
+        let mut validation_any_expiry = validation.clone();
+        validation_any_expiry.validate_exp = false;
+        validation_any_expiry.required_spec_claims.clear();
         Ok(TokenKeys {
             signing,
             verifying,
             validation,
+            validation_any_expiry,
         })
     }
 
     /// Signs a new access/refresh pair for `user_id` (ObjectId hex).
     pub fn issue(&self, user_id: &str, lifetimes: Lifetimes) -> Result<TokenPair, TokenError> {
+        self.issue_with_ids(user_id, lifetimes, TokenIds::new())
+    }
+
+    /// Signs a pair carrying ids chosen beforehand (and already whitelisted).
+    pub fn issue_with_ids(
+        &self,
+        user_id: &str,
+        lifetimes: Lifetimes,
+        ids: TokenIds,
+    ) -> Result<TokenPair, TokenError> {
         let now = now_seconds();
         let access = AccessClaims {
             exp: now + i64::from(lifetimes.access_minutes) * 60,
             iat: now,
             sub: user_id.to_owned(),
-            uuid: uuid::Uuid::new_v4().to_string(),
+            uuid: ids.access,
         };
         let refresh = RefreshClaims {
             exp: now + i64::from(lifetimes.refresh_minutes) * 60,
-            uuid: uuid::Uuid::new_v4().to_string(),
+            uuid: ids.refresh,
         };
         Ok(TokenPair {
             access_token: self.sign(&access)?,
@@ -125,9 +164,23 @@ impl TokenKeys {
         self.verify(token)
     }
 
+    /// An access token's claims if we signed it, expired or not. Never accept a
+    /// caller on this: it only tells whose a token is.
+    pub fn verify_access_signature(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        self.verify_with(token, &self.validation_any_expiry)
+    }
+
     fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
+        self.verify_with(token, &self.validation)
+    }
+
+    fn verify_with<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> Result<T, TokenError> {
         for key in &self.verifying {
-            match jsonwebtoken::decode::<T>(token, key, &self.validation) {
+            match jsonwebtoken::decode::<T>(token, key, validation) {
                 Ok(data) => return Ok(data.claims),
                 // Possibly signed with another of our keys: try the next one.
                 Err(err) if matches!(err.kind(), ErrorKind::InvalidSignature) => continue,
@@ -257,6 +310,29 @@ mod tests {
             b64(&serde_json::to_string(&claims).unwrap())
         );
         assert_eq!(keys().verify_access(&none), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn an_expired_token_still_tells_whose_it_is_when_asked() {
+        let keys = keys();
+        let claims = AccessClaims {
+            exp: now_seconds() - 600,
+            iat: now_seconds() - 700,
+            sub: "abc".into(),
+            uuid: "u".into(),
+        };
+        let token = keys.sign(&claims).unwrap();
+        assert_eq!(keys.verify_access(&token), Err(TokenError::Expired));
+        assert_eq!(keys.verify_access_signature(&token).unwrap().sub, "abc");
+        let other = TokenKeys::new(
+            &SecretString::from("x-key-x-key-x-key-x-key-x-key-x-key"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            other.verify_access_signature(&token),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]

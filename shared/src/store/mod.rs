@@ -12,7 +12,7 @@ pub use records::{DbRef, NewRole, NewSession, NewUser, RoleRecord, SessionRecord
 
 use crate::settings::DatabaseSettings;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, Bson, DateTime, Document};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use records::{ROLE, USER, WHITELIST_TOKEN};
@@ -103,6 +103,117 @@ impl Store {
     /// refuses it (it settles concurrent creations of one name).
     pub async fn insert_user(&self, user: &NewUser) -> Result<ObjectId, StoreError> {
         bounded(async { inserted_id(self.users::<NewUser>().insert_one(user).await?) }).await
+    }
+
+    /// One page of users in `_id` order, after `after`; roles not resolved.
+    pub async fn users_page(
+        &self,
+        after: Option<ObjectId>,
+        limit: i64,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let filter = match after {
+            Some(id) => doc! { "_id": { "$gt": id } },
+            None => doc! {},
+        };
+        bounded(async {
+            let mut cursor = self
+                .users::<UserRecord>()
+                .find(filter)
+                .sort(doc! { "_id": 1 })
+                .limit(limit)
+                .batch_size(u32::try_from(limit).unwrap_or(u32::MAX))
+                .await?;
+            let mut users = Vec::new();
+            while cursor.advance().await? {
+                users.push(cursor.deserialize_current()?);
+            }
+            Ok(users)
+        })
+        .await
+    }
+
+    pub async fn all_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        bounded(async {
+            let mut cursor = self.roles::<RoleRecord>().find(doc! {}).await?;
+            let mut roles = Vec::new();
+            while cursor.advance().await? {
+                roles.push(cursor.deserialize_current()?);
+            }
+            Ok(roles)
+        })
+        .await
+    }
+
+    /// Applies `$set: changes` to a user; `false` if there is no such user.
+    pub async fn update_user(&self, id: ObjectId, changes: Document) -> Result<bool, StoreError> {
+        bounded(async {
+            let result = self
+                .users::<Document>()
+                .update_one(doc! { "_id": id }, doc! { "$set": changes })
+                .await?;
+            Ok(result.matched_count == 1)
+        })
+        .await
+    }
+
+    /// `false` if there was no such user.
+    pub async fn delete_user(&self, id: ObjectId) -> Result<bool, StoreError> {
+        bounded(async {
+            let result = self
+                .users::<Document>()
+                .delete_one(doc! { "_id": id })
+                .await?;
+            Ok(result.deleted_count == 1)
+        })
+        .await
+    }
+
+    /// Ends a user's sessions, all of them or all but `keep`.
+    pub async fn delete_sessions_of(
+        &self,
+        user_id: ObjectId,
+        keep: Option<ObjectId>,
+    ) -> Result<u64, StoreError> {
+        // The whole DBRef is matched, not `user.$id`: both real MongoDB and the
+        // test server answer that form.
+        let mut filter = doc! { "user": { "$ref": USER, "$id": user_id } };
+        if let Some(keep) = keep {
+            filter.insert("_id", doc! { "$ne": keep });
+        }
+        bounded(async {
+            let result = self.sessions::<Document>().delete_many(filter).await?;
+            Ok(result.deleted_count)
+        })
+        .await
+    }
+
+    /// Swaps the token ids of the session holding refresh id `old_refresh` (and,
+    /// when given, belonging to `owner`) for new ones, in one atomic command, and
+    /// returns the session as it was. `None` if there is no such session: a
+    /// refresh token works once, even under concurrent use.
+    pub async fn rotate_session(
+        &self,
+        old_refresh: &str,
+        owner: Option<ObjectId>,
+        uuid_access: &str,
+        uuid_refresh: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let mut filter = doc! { "uuid_refresh": old_refresh };
+        if let Some(owner) = owner {
+            filter.insert("user", doc! { "$ref": USER, "$id": owner });
+        }
+        let update = doc! { "$set": {
+            "uuid_access": uuid_access,
+            "uuid_refresh": uuid_refresh,
+            "created_at": DateTime::now(),
+        } };
+        bounded(async {
+            Ok(self
+                .sessions::<SessionRecord>()
+                .find_one_and_update(filter, update)
+                .await?)
+        })
+        .await
     }
 
     /// Drops every whitelist entry: all sessions end.
@@ -267,19 +378,26 @@ fn decode<T: DeserializeOwned>(raw: Document) -> Result<T, StoreError> {
 
 /// Splits the aggregate's output into the user and the role its DBRef names.
 fn user_from_document(mut raw: Document) -> Result<UserRecord, StoreError> {
-    let roles = raw.remove("roles");
-    let role_ref = raw.get_document("role").ok().cloned();
-    let mut user: UserRecord = decode(raw)?;
-    let role_id = role_ref.and_then(|reference| reference.get_object_id("$id").ok());
-    user.role = match (roles, role_id) {
-        (Some(mongodb::bson::Bson::Array(roles)), Some(role_id)) => roles
+    let roles: Vec<RoleRecord> = match raw.remove("roles") {
+        Some(Bson::Array(roles)) => roles
             .into_iter()
             .filter_map(|role| match role {
-                mongodb::bson::Bson::Document(role) => decode::<RoleRecord>(role).ok(),
+                Bson::Document(role) => decode::<RoleRecord>(role).ok(),
                 _ => None,
             })
-            .find(|role| role.id == role_id),
-        _ => None,
+            .collect(),
+        _ => Vec::new(),
     };
+    let mut user: UserRecord = decode(raw)?;
+    attach_role(&mut user, &roles);
     Ok(user)
+}
+
+/// Sets `user.role` to the role its reference names, if it is among `roles`.
+pub fn attach_role(user: &mut UserRecord, roles: &[RoleRecord]) {
+    user.role = user
+        .role_ref
+        .as_ref()
+        .and_then(|reference| roles.iter().find(|role| role.id == reference.id))
+        .cloned();
 }

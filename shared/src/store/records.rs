@@ -40,7 +40,7 @@ pub struct RoleRecord {
 
 /// A user with its role resolved. The password hash stays secret so it can't be
 /// logged by accident.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct UserRecord {
     #[serde(rename = "_id")]
     pub id: ObjectId,
@@ -51,7 +51,10 @@ pub struct UserRecord {
     pub active: bool,
     #[serde(default)]
     pub change_password: bool,
-    /// `None` when the user's role reference points at nothing.
+    /// The stored reference to the user's role.
+    #[serde(rename = "role")]
+    pub role_ref: Option<DbRef>,
+    /// The role itself, when it was looked up and exists.
     #[serde(skip)]
     pub role: Option<RoleRecord>,
 }

@@ -41,6 +41,9 @@ async fn main() -> ExitCode {
 
 async fn run(args: &[String]) -> Result<String, String> {
     let (command, options) = args.split_first().ok_or_else(|| USAGE.to_owned())?;
+    if !matches!(command.as_str(), "role-new" | "user-new" | "clear-tokens") {
+        return Err(USAGE.to_owned());
+    }
     let options = parse_options(options)?;
     let store = Store::connect(&DatabaseSettings::from_env().map_err(|e| e.to_string())?)
         .await
@@ -73,10 +76,10 @@ async fn run(args: &[String]) -> Result<String, String> {
                 password_confirmed: password,
                 role,
             };
-            let id = accounts::create_user(&store, rules, account)
+            let user = accounts::create_user(&store, rules, account)
                 .await
                 .map_err(describe)?;
-            Ok(format!("user {} created ({id})", username.to_lowercase()))
+            Ok(format!("user {} created ({})", user.username, user.id))
         }
         "clear-tokens" => {
             let removed = store.clear_sessions().await.map_err(|e| e.to_string())?;

@@ -1,0 +1,118 @@
+//! The schema: queries, mutations, their types, limits and access control.
+
+mod errors;
+mod mutation;
+mod query;
+mod types;
+
+pub use mutation::Mutation;
+pub use query::Query;
+
+use crate::access::{AccessControl, AccessRules};
+use async_graphql::{Context, EmptySubscription, Schema};
+use mongodb::bson::oid::ObjectId;
+use shared::guard::Caller;
+use shared::App;
+use std::sync::Arc;
+
+pub type AuthSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Nesting deeper than `users { edges { node { role { name } } } }` needs.
+pub const MAX_DEPTH: usize = 8;
+/// Fields, with a list field counting once per item asked for; a full page of
+/// 100 users with every field is about 800.
+pub const MAX_COMPLEXITY: usize = 1000;
+
+/// Who is calling, for one request.
+#[derive(Default)]
+pub struct Identity {
+    /// The authenticated caller, if a valid access token came with the request.
+    pub caller: Option<Caller>,
+    /// The user an access token names: the caller's id, or, for a refresh-only
+    /// request, the subject of a validly signed (possibly expired) token.
+    pub subject: Option<ObjectId>,
+}
+
+pub fn build(app: Arc<App>, access: AccessRules, introspection: bool) -> AuthSchema {
+    let builder = Schema::build(Query, Mutation, EmptySubscription)
+        .data(app)
+        .data(access)
+        .extension(AccessControl)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(10);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
+}
+
+/// The schema in SDL, as clients see it.
+pub fn sdl() -> String {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+fn app<'a>(ctx: &Context<'a>) -> &'a App {
+    ctx.data_unchecked::<Arc<App>>()
+}
+
+/// The request's [`Identity`] (shared by the operations of a batch).
+fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
+    static ANONYMOUS: Identity = Identity {
+        caller: None,
+        subject: None,
+    };
+    ctx.data_opt::<Arc<Identity>>()
+        .map(Arc::as_ref)
+        .unwrap_or(&ANONYMOUS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sdl;
+
+    /// `schema.graphql` is the schema as committed; a change to the schema must
+    /// change that file too (`UPDATE_SCHEMA=1 cargo test -p graphql` rewrites it).
+    #[test]
+    fn the_committed_sdl_matches_the_schema() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let current = sdl();
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &current).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            committed, current,
+            "schema.graphql is stale: UPDATE_SCHEMA=1 cargo test -p graphql"
+        );
+    }
+
+    #[test]
+    fn every_name_is_snake_case_as_the_seed_writes_them() {
+        let sdl = sdl();
+        for expected in [
+            "update_password(input: UpdatePasswordInput!): UpdatePassword\n",
+            "current_password: String!",
+            "password_confirmed: String!",
+            "change_password: Boolean!",
+            "refresh_token(input: RefreshTokenInput!): RefreshToken\n",
+            "page_info: PageInfo!",
+            "input CreateUserInput",
+        ] {
+            assert!(sdl.contains(expected), "missing {expected:?} in\n{sdl}");
+        }
+        for camel in [
+            "updatePassword",
+            "currentPassword",
+            "changePassword",
+            "pageInfo",
+            "hasNextPage",
+        ] {
+            assert!(!sdl.contains(camel), "camelCase {camel:?} in\n{sdl}");
+        }
+        assert!(!sdl.contains("password_hash"));
+    }
+}

@@ -1,0 +1,129 @@
+use super::errors::{from_account, from_service, id_not_valid, unauthorized};
+use super::types::*;
+use super::{app, identity};
+use crate::ids;
+use async_graphql::{Context, Object, Result};
+use secrecy::{ExposeSecret, SecretString};
+use shared::accounts::{self, NewAccount, PasswordChange};
+use shared::session;
+
+pub struct Mutation;
+
+#[Object(rename_fields = "snake_case", rename_args = "snake_case")]
+impl Mutation {
+    /// The caller changes their own password; their other sessions end.
+    async fn update_password(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePasswordInput,
+    ) -> Result<Option<UpdatePassword>> {
+        let caller = identity(ctx).caller.as_ref().ok_or_else(unauthorized)?;
+        let app = app(ctx);
+        let change = PasswordChange {
+            current_password: SecretString::from(input.current_password),
+            new_password: SecretString::from(input.new_password),
+            password_confirmed: SecretString::from(input.password_confirmed),
+        };
+        let keep = caller.session.as_ref().map(|s| s.id);
+        accounts::change_own_password(
+            &app.store,
+            app.settings.accounts,
+            &caller.user,
+            keep,
+            change,
+        )
+        .await
+        .map_err(from_account)?;
+        tracing::info!(username = %caller.user.username, "password changed");
+        Ok(Some(UpdatePassword { ok: true }))
+    }
+
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> Result<Option<CreateUser>> {
+        let app = app(ctx);
+        let account = NewAccount {
+            username: input.username,
+            password: SecretString::from(input.password),
+            password_confirmed: SecretString::from(input.password_confirmed),
+            role: input.role,
+        };
+        let user = accounts::create_user(&app.store, app.settings.accounts, account)
+            .await
+            .map_err(from_account)?;
+        tracing::info!(username = %user.username, by = %caller_name(ctx), "user created");
+        Ok(Some(CreateUser { user: User(user) }))
+    }
+
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateUserInput,
+    ) -> Result<Option<UpdateUser>> {
+        let id = ids::from_input("User", &input.id).ok_or_else(id_not_valid)?;
+        let user = accounts::update_user(&app(ctx).store, id, input.change_password, input.active)
+            .await
+            .map_err(from_account)?;
+        tracing::info!(username = %user.username, by = %caller_name(ctx), "user updated");
+        Ok(Some(UpdateUser { user: User(user) }))
+    }
+
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteUserInput,
+    ) -> Result<Option<DeleteUser>> {
+        let id = ids::from_input("User", &input.id).ok_or_else(id_not_valid)?;
+        accounts::delete_user(&app(ctx).store, id)
+            .await
+            .map_err(from_account)?;
+        tracing::info!(user_id = %id, by = %caller_name(ctx), "user deleted");
+        Ok(Some(DeleteUser { ok: true }))
+    }
+
+    /// A new random password for a user, returned once; the user must change it.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ResetPasswordInput,
+    ) -> Result<Option<ResetPassword>> {
+        let id = ids::from_input("User", &input.id).ok_or_else(id_not_valid)?;
+        let app = app(ctx);
+        let length = app.settings.reset_password_len_generator;
+        let password = accounts::reset_password(&app.store, app.settings.accounts, length, id)
+            .await
+            .map_err(from_account)?;
+        tracing::info!(user_id = %id, by = %caller_name(ctx), "password reset");
+        Ok(Some(ResetPassword {
+            password: password.expose_secret().to_owned(),
+        }))
+    }
+
+    /// A new token pair for a refresh token, which works once.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshTokenInput,
+    ) -> Result<Option<RefreshToken>> {
+        let app = app(ctx);
+        let tokens = session::refresh(app, &input.refresh_token, identity(ctx).subject)
+            .await
+            .map_err(from_service)?;
+        Ok(Some(RefreshToken {
+            token_type: "Bearer".to_owned(),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            expires_in: app.settings.token_expire_minutes,
+        }))
+    }
+}
+
+fn caller_name(ctx: &Context<'_>) -> String {
+    identity(ctx)
+        .caller
+        .as_ref()
+        .map(|c| c.user.username.clone())
+        .unwrap_or_default()
+}

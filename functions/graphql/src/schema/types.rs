@@ -1,0 +1,185 @@
+//! Output and input types, named as the Python package's graphene schema named
+//! them, with snake_case fields (async-graphql's camelCase renaming is off).
+
+use crate::ids;
+use async_graphql::{
+    InputObject, InputValueError, InputValueResult, Object, Scalar, ScalarType, SimpleObject,
+    Value, ID,
+};
+use shared::store::{RoleRecord, UserRecord};
+
+pub struct User(pub UserRecord);
+
+#[Object(rename_fields = "snake_case", rename_args = "snake_case")]
+impl User {
+    /// Relay global id: base64 of `User:<ObjectId hex>`.
+    async fn id(&self) -> ID {
+        ID(ids::to_global("User", &self.0.id))
+    }
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    /// The user must change the password before doing anything else.
+    async fn change_password(&self) -> bool {
+        self.0.change_password
+    }
+    /// `null` when the role the user points at no longer exists.
+    async fn role(&self) -> Option<Role> {
+        self.0.role.clone().map(Role)
+    }
+}
+
+pub struct Role(pub RoleRecord);
+
+#[Object(rename_fields = "snake_case", rename_args = "snake_case")]
+impl Role {
+    async fn id(&self) -> ID {
+        ID(ids::to_global("Role", &self.0.id))
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The role's permissions object, JSON-encoded (graphene's `JSONString`).
+    async fn permissions(&self) -> JsonString {
+        let value =
+            mongodb::bson::Bson::Document(self.0.permissions.clone()).into_relaxed_extjson();
+        JsonString(value.to_string())
+    }
+}
+
+/// A JSON document carried as a string, like graphene's `JSONString`.
+pub struct JsonString(pub String);
+
+#[Scalar(name = "JSONString")]
+impl ScalarType for JsonString {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(text) if serde_json::from_str::<serde_json::Value>(&text).is_ok() => {
+                Ok(JsonString(text))
+            }
+            other => Err(InputValueError::expected_type(other)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.clone())
+    }
+}
+
+/// A page of users (Relay connection, keyset-paginated by id).
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct UserConnection {
+    pub edges: Vec<UserEdge>,
+    pub page_info: PageInfo,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct UserEdge {
+    pub node: User,
+    pub cursor: String,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+// Mutation inputs. Their type names are the Python package's, since clients
+// write them in variable declarations.
+
+#[derive(InputObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct UpdatePasswordInput {
+    pub current_password: String,
+    pub new_password: String,
+    pub password_confirmed: String,
+}
+
+#[derive(InputObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct CreateUserInput {
+    pub username: String,
+    pub password: String,
+    pub password_confirmed: String,
+    /// The role's name.
+    pub role: String,
+}
+
+#[derive(InputObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct UpdateUserInput {
+    pub id: ID,
+    pub change_password: bool,
+    /// Optional; `false` deactivates the user and ends their sessions.
+    pub active: Option<bool>,
+}
+
+#[derive(InputObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct DeleteUserInput {
+    pub id: ID,
+}
+
+#[derive(InputObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct ResetPasswordInput {
+    pub id: ID,
+}
+
+#[derive(InputObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct RefreshTokenInput {
+    pub refresh_token: String,
+}
+
+// Mutation payloads, named after the graphene mutation classes.
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct UpdatePassword {
+    pub ok: bool,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct CreateUser {
+    pub user: User,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct UpdateUser {
+    pub user: User,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct DeleteUser {
+    pub ok: bool,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct ResetPassword {
+    /// The new password, shown this once.
+    pub password: String,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct RefreshToken {
+    pub token_type: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Minutes until the access token expires.
+    pub expires_in: u32,
+}
