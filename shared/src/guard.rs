@@ -34,7 +34,7 @@ pub async fn authenticate(
     password_change: PasswordChange,
 ) -> Result<Caller, ServiceError> {
     let token = bearer_token(authorization).ok_or(ServiceError::Unauthorized)?;
-    let claims = app.tokens.verify_access(token)?;
+    let claims = app.tokens().verify_access(token)?;
     let user_id = ObjectId::parse_str(&claims.sub).map_err(|_| ServiceError::InvalidToken)?;
 
     let session = async {

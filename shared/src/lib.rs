@@ -9,6 +9,7 @@ pub mod guard;
 pub mod http;
 pub mod password;
 pub mod response;
+pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod store;

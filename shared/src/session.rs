@@ -162,7 +162,7 @@ async fn rehash(app: &App, user_id: ObjectId, password: SecretString) {
 
 /// Signs a token pair for `user_id` and whitelists it (when the whitelist is on).
 pub async fn open_session(app: &App, user_id: ObjectId) -> Result<TokenPair, ServiceError> {
-    let tokens = app.tokens.issue(&user_id.to_hex(), app.lifetimes())?;
+    let tokens = app.tokens().issue(&user_id.to_hex(), app.lifetimes())?;
     if app.settings.white_list_token {
         let entry = NewSession {
             uuid_access: tokens.access.uuid.clone(),
@@ -196,10 +196,10 @@ pub async fn refresh(
     refresh_token: &str,
     caller: Option<ObjectId>,
 ) -> Result<TokenPair, ServiceError> {
-    let claims = app.tokens.verify_refresh(refresh_token)?;
+    let claims = app.tokens().verify_refresh(refresh_token)?;
     if !app.settings.white_list_token {
         let user_id = caller.ok_or(ServiceError::Unauthorized)?;
-        return Ok(app.tokens.issue(&user_id.to_hex(), app.lifetimes())?);
+        return Ok(app.tokens().issue(&user_id.to_hex(), app.lifetimes())?);
     }
     let ids = TokenIds::new();
     let session = app
@@ -219,6 +219,6 @@ pub async fn refresh(
         return Err(ServiceError::Unauthorized);
     }
     Ok(app
-        .tokens
+        .tokens()
         .issue_with_ids(&user_id.to_hex(), app.lifetimes(), ids)?)
 }

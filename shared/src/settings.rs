@@ -45,6 +45,10 @@ pub struct AccountRules {
 pub struct Settings {
     /// HS256 signing key shared with the Python service.
     pub secret_key: SecretString,
+    /// Keys that signed tokens before a rotation: they still verify, never sign.
+    pub previous_secret_keys: Vec<SecretString>,
+    /// How often a warm container re-reads the secret named by `AUTH_SECRET_ID`.
+    pub secret_refresh: std::time::Duration,
     pub database: DatabaseSettings,
     pub accounts: AccountRules,
     /// Keep issued tokens in `whitelist_token` and refuse any token not there.
@@ -90,6 +94,12 @@ impl Settings {
         }
         Ok(Settings {
             secret_key: SecretString::from(secret_key),
+            previous_secret_keys: source.key_list("PREVIOUS_SECRET_KEYS")?,
+            secret_refresh: std::time::Duration::from_secs(source.number(
+                "SECRET_REFRESH_SECONDS",
+                300u64,
+                1,
+            )?),
             database: DatabaseSettings::from_lookup(&lookup)?,
             accounts: AccountRules::from_lookup(&lookup)?,
             white_list_token: source.boolean("WHITE_LIST_TOKEN", true)?,
@@ -185,6 +195,24 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
                 format!("expected a whole number of at least {min}"),
             )),
         }
+    }
+
+    /// A JSON list of strings, or a comma-separated list.
+    fn key_list(&self, name: &'static str) -> Result<Vec<SecretString>, SettingsError> {
+        let Some(value) = self.get(name) else {
+            return Ok(Vec::new());
+        };
+        let keys: Vec<String> = if value.starts_with('[') {
+            serde_json::from_str(&value)
+                .map_err(|_| invalid(name, "expected a JSON list of strings"))?
+        } else {
+            value.split(',').map(|key| key.trim().to_owned()).collect()
+        };
+        Ok(keys
+            .into_iter()
+            .filter(|key| !key.is_empty())
+            .map(SecretString::from)
+            .collect())
     }
 
     fn roles(&self, name: &'static str) -> Result<AllowedRoles, SettingsError> {
@@ -323,6 +351,21 @@ mod tests {
         let s = settings(&[("ALLOWED_ROLES", "*")]).unwrap();
         assert!(s.allowed_roles.permits("anything"));
         assert!(settings(&[("ALLOWED_ROLES", ",,")]).is_err());
+    }
+
+    #[test]
+    fn previous_keys_take_a_json_list_or_commas() {
+        let s = settings(&[("PREVIOUS_SECRET_KEYS", r#"["old-1","old-2"]"#)]).unwrap();
+        let keys: Vec<&str> = s
+            .previous_secret_keys
+            .iter()
+            .map(|k| k.expose_secret())
+            .collect();
+        assert_eq!(keys, ["old-1", "old-2"]);
+        let s = settings(&[("PREVIOUS_SECRET_KEYS", "a, b")]).unwrap();
+        assert_eq!(s.previous_secret_keys.len(), 2);
+        assert!(settings(&[("PREVIOUS_SECRET_KEYS", "[1,2]")]).is_err());
+        assert_eq!(settings(&[]).unwrap().secret_refresh.as_secs(), 300);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod db;
 pub mod events;
 pub mod function;
 pub mod mongo_server;
+pub mod moto_server;
 pub mod runtime_api;
 
 pub use db::TestDb;

@@ -50,6 +50,7 @@ pub async fn handle(
     service: &GraphqlService,
     request: Request,
 ) -> Result<Response<Body>, Infallible> {
+    service.app.refresh_secret_if_due().await;
     Ok(response::respond(graphql(service, &request).await))
 }
 
@@ -136,7 +137,7 @@ fn decode(
 /// ours, and its subject becomes the owner the refresh token must belong to.
 fn refresh_identity(app: &App, header: &str) -> Result<Identity, ServiceError> {
     let token = guard::bearer_token(Some(header)).ok_or(ServiceError::Unauthorized)?;
-    let claims = app.tokens.verify_access_signature(token)?;
+    let claims = app.tokens().verify_access_signature(token)?;
     let subject = mongodb::bson::oid::ObjectId::parse_str(&claims.sub)
         .map_err(|_| ServiceError::InvalidToken)?;
     Ok(Identity {

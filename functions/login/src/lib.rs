@@ -31,6 +31,7 @@ impl From<Grant> for LoginData {
 }
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Infallible> {
+    app.refresh_secret_if_due().await;
     Ok(response::respond(login(app, &request).await))
 }
 

@@ -6,6 +6,7 @@ use shared::{http, response, session, App, ServiceError};
 use std::convert::Infallible;
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Infallible> {
+    app.refresh_secret_if_due().await;
     Ok(response::respond(logout(app, &request).await))
 }
 

@@ -1,0 +1,209 @@
+//! Settings from AWS Secrets Manager.
+//!
+//! `AUTH_SECRET_ID` names a secret whose SecretString is a JSON object keyed by
+//! setting names (`SECRET_KEY`, `MONGODB_URI`, `PREVIOUS_SECRET_KEYS`, ...). Its
+//! values win over the environment. Errors name the secret and the problem, never
+//! a value.
+//!
+//! The SDK has no read or operation timeout by default (a silent endpoint hangs
+//! forever) and retries three times; here every call is bounded, so a cold start
+//! with Secrets Manager down fails within seconds.
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use aws_sdk_secretsmanager::Client;
+use std::collections::HashMap;
+use std::time::Duration;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_ATTEMPTS: u32 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("secret {id} could not be read: {reason}")]
+    Unreadable { id: String, reason: String },
+    #[error("secret {id} does not exist")]
+    NotFound { id: String },
+    #[error("secret {id} has no SecretString (binary secrets are not supported)")]
+    NotText { id: String },
+    #[error("secret {id} is not a JSON object of settings")]
+    NotJson { id: String },
+    #[error("secret {id}: {key} must be a string, number, boolean or list of strings")]
+    BadValue { id: String, key: String },
+    #[error("secret {id} has no SECRET_KEY")]
+    NoSecretKey { id: String },
+}
+
+/// The settings a secret holds, as strings (lists as JSON). Never printed.
+#[derive(Default, Clone)]
+pub struct SecretValues(HashMap<String, String>);
+
+impl std::fmt::Debug for SecretValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut keys: Vec<&String> = self.0.keys().collect();
+        keys.sort();
+        f.debug_struct("SecretValues").field("keys", &keys).finish()
+    }
+}
+
+impl SecretValues {
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+
+    /// Parses a SecretString.
+    pub fn parse(id: &str, text: &str) -> Result<Self, SecretError> {
+        let not_json = || SecretError::NotJson { id: id.to_owned() };
+        let object = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(object)) => object,
+            _ => return Err(not_json()),
+        };
+        let mut values = HashMap::new();
+        for (key, value) in object {
+            let text = match &value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Array(items) if items.iter().all(|i| i.is_string()) => {
+                    value.to_string()
+                }
+                _ => {
+                    return Err(SecretError::BadValue {
+                        id: id.to_owned(),
+                        key,
+                    })
+                }
+            };
+            values.insert(key, text);
+        }
+        if !values
+            .get("SECRET_KEY")
+            .is_some_and(|k| !k.trim().is_empty())
+        {
+            return Err(SecretError::NoSecretKey { id: id.to_owned() });
+        }
+        Ok(SecretValues(values))
+    }
+}
+
+/// A client for one secret, built once per container.
+#[derive(Clone, Debug)]
+pub struct SecretSource {
+    client: Client,
+    id: String,
+}
+
+impl SecretSource {
+    /// Loads the SDK configuration (region, credentials, `AWS_ENDPOINT_URL_*`)
+    /// from the environment, with this service's timeouts and retry budget.
+    pub async fn new(id: &str) -> Self {
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(ATTEMPT_TIMEOUT)
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build();
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .load()
+            .await;
+        SecretSource {
+            client: Client::new(&config),
+            id: id.to_owned(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Reads and parses the secret's current version.
+    pub async fn read(&self) -> Result<SecretValues, SecretError> {
+        let request = self.client.get_secret_value().secret_id(&self.id).send();
+        // The SDK's own operation timeout bounds this; the outer one is a backstop
+        // for time spent before the SDK starts counting (credential resolution).
+        let outcome = tokio::time::timeout(OPERATION_TIMEOUT + Duration::from_secs(1), request)
+            .await
+            .map_err(|_| SecretError::Unreadable {
+                id: self.id.clone(),
+                reason: "timed out".into(),
+            })?;
+        let output = match outcome {
+            Ok(output) => output,
+            Err(err) => {
+                let not_found = err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception());
+                return Err(if not_found {
+                    SecretError::NotFound {
+                        id: self.id.clone(),
+                    }
+                } else {
+                    SecretError::Unreadable {
+                        id: self.id.clone(),
+                        reason: DisplayErrorContext(&err).to_string(),
+                    }
+                });
+            }
+        };
+        let text = output.secret_string().ok_or_else(|| SecretError::NotText {
+            id: self.id.clone(),
+        })?;
+        SecretValues::parse(&self.id, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_string_is_a_json_object_of_settings() {
+        let values = SecretValues::parse(
+            "s",
+            r#"{"SECRET_KEY":"k","TOKEN_EXPIRE_MINUTES":15,"WHITE_LIST_TOKEN":false,"PREVIOUS_SECRET_KEYS":["a","b"]}"#,
+        )
+        .unwrap();
+        assert_eq!(values.get("SECRET_KEY").as_deref(), Some("k"));
+        assert_eq!(values.get("TOKEN_EXPIRE_MINUTES").as_deref(), Some("15"));
+        assert_eq!(values.get("WHITE_LIST_TOKEN").as_deref(), Some("false"));
+        assert_eq!(
+            values.get("PREVIOUS_SECRET_KEYS").as_deref(),
+            Some(r#"["a","b"]"#)
+        );
+    }
+
+    #[test]
+    fn problems_name_the_secret_and_never_a_value() {
+        for (text, expected) in [
+            ("not json", "is not a JSON object"),
+            ("[1]", "is not a JSON object"),
+            (
+                r#"{"MONGODB_URI":"mongodb://u:hunter2@h"}"#,
+                "has no SECRET_KEY",
+            ),
+            (r#"{"SECRET_KEY":"hunter2","X":{"a":1}}"#, "X must be"),
+        ] {
+            let err = SecretValues::parse("prod/auth", text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("prod/auth") && err.contains(expected), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_output_lists_keys_only() {
+        let values = SecretValues::parse("s", r#"{"SECRET_KEY":"hunter2"}"#).unwrap();
+        let printed = format!("{values:?}");
+        assert!(
+            printed.contains("SECRET_KEY") && !printed.contains("hunter2"),
+            "{printed}"
+        );
+    }
+}

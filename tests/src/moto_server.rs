@@ -1,0 +1,108 @@
+//! The Secrets Manager API emulator the tests run against: moto's server, one per
+//! test binary, from the project venv (`scripts/setup`), or `SECRETS_ENDPOINT`
+//! if set. Missing, it fails the tests with a message; it never skips them.
+
+use crate::mongo_server::{die_with_parent, free_port, wait_until_listening};
+use aws_sdk_secretsmanager::Client;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The emulator's endpoint URL, started on first use.
+pub fn endpoint() -> String {
+    static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
+    match SERVER.get_or_init(start_shared) {
+        Ok(url) => url.clone(),
+        Err(why) => panic!("no Secrets Manager emulator for the tests: {why}"),
+    }
+}
+
+fn start_shared() -> Result<String, String> {
+    if let Ok(url) = std::env::var("SECRETS_ENDPOINT") {
+        return Ok(url);
+    }
+    let launcher = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/moto_server");
+    if !launcher.exists() {
+        return Err(format!(
+            "{} is missing: run `scripts/setup`",
+            launcher.display()
+        ));
+    }
+    let port = free_port()?;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    // As for the database: a thread that outlives every test owns the child.
+    std::thread::spawn(move || {
+        let mut command = Command::new(&launcher);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        die_with_parent(&mut command);
+        let outcome = command
+            .spawn()
+            .map(std::mem::forget)
+            .map_err(|e| format!("cannot start {}: {e}", launcher.display()));
+        let _ = sender.send(outcome);
+        loop {
+            std::thread::park();
+        }
+    });
+    receiver
+        .recv()
+        .map_err(|_| "the emulator thread died".to_owned())??;
+    wait_until_listening(port, Duration::from_secs(20))?;
+    Ok(format!("http://127.0.0.1:{port}"))
+}
+
+/// The environment that points the AWS SDK at `endpoint` with dummy credentials
+/// (and keeps it from probing the EC2 metadata address).
+pub fn sdk_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+}
+
+/// A Secrets Manager client for the emulator, through the real SDK.
+pub async fn client() -> Client {
+    let endpoint = endpoint();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "e2e",
+        ))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// Creates a secret with a unique name holding `value`; returns its name.
+pub async fn create_secret(value: &str) -> String {
+    let name = format!("e2e/{}", uuid::Uuid::new_v4().simple());
+    client()
+        .await
+        .create_secret()
+        .name(&name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("create secret");
+    name
+}
+
+pub async fn put_secret(name: &str, value: &str) {
+    client()
+        .await
+        .put_secret_value()
+        .secret_id(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("put secret value");
+}

@@ -1,0 +1,296 @@
+//! Settings from AWS Secrets Manager, through the real SDK against moto's
+//! Secrets Manager emulator, with the built function binaries.
+
+use e2e::db::claims;
+use e2e::moto_server::{create_secret, endpoint, put_secret, sdk_env};
+use e2e::{Function, HttpRequest, LambdaResponse, Payload, TestDb};
+use jsonwebtoken::{DecodingKey, Validation};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const KEY_A: &str = "key-a-key-a-key-a-key-a-key-a-key-a";
+const KEY_B: &str = "key-b-key-b-key-b-key-b-key-b-key-b";
+
+/// A database with one admin, and the environment of a function that reads its
+/// settings from secret `secret_id` (plus `extra`).
+async fn setup() -> TestDb {
+    let db = TestDb::new().await;
+    let admin = db.role("admin").await;
+    db.user("admin", "admin-password", admin).await;
+    db
+}
+
+fn env_with_secret(
+    db: &TestDb,
+    secret_id: &str,
+    extra: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    let mut env = sdk_env(&endpoint());
+    env.push(("AUTH_SECRET_ID", secret_id.to_owned()));
+    env.push(("MONGODB_DATABASE", db.name.clone()));
+    env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    env
+}
+
+async fn login(function: &mut Function) -> LambdaResponse {
+    function
+        .invoke(
+            HttpRequest::post("/admin/login")
+                .json(&json!({"username": "admin", "password": "admin-password"}))
+                .event(Payload::RestV1),
+        )
+        .await
+}
+
+fn signed_with(token: &str, key: &str) -> bool {
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_exp = false;
+    jsonwebtoken::decode::<serde_json::Value>(
+        token,
+        &DecodingKey::from_secret(key.as_bytes()).unwrap(),
+        &validation,
+    )
+    .is_ok()
+}
+
+#[tokio::test]
+async fn settings_come_from_the_secret_and_win_over_the_environment() {
+    let db = setup().await;
+    let secret = create_secret(
+        &json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri, "TOKEN_EXPIRE_MINUTES": 15})
+            .to_string(),
+    )
+    .await;
+    // The environment says otherwise; the secret wins.
+    let env = env_with_secret(
+        &db,
+        &secret,
+        &[
+            ("SECRET_KEY", KEY_B),
+            ("TOKEN_EXPIRE_MINUTES", "99"),
+            ("MONGODB_URI", "mongodb://127.0.0.1:1"),
+        ],
+    );
+    let mut function = Function::start("login", &env).await;
+    let response = login(&mut function).await;
+    assert_eq!(
+        response.status,
+        200,
+        "{}\n{}",
+        response.raw_body,
+        function.logs()
+    );
+    let token = response.body["data"]["token"].as_str().unwrap();
+    assert!(signed_with(token, KEY_A));
+    assert!(!signed_with(token, KEY_B));
+    assert_eq!(response.body["data"]["expires_in"], 15);
+    let access = claims(token);
+    assert_eq!(
+        access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),
+        15 * 60
+    );
+    for value in [KEY_A, db.uri.as_str()] {
+        assert!(
+            !function.logs().contains(value),
+            "a secret value reached the logs"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unusable_secrets_fail_start_up_naming_the_secret_and_the_problem() {
+    let db = setup().await;
+    let not_json = create_secret("SECRET_KEY=hunter2").await;
+    let no_key = create_secret(r#"{"MONGODB_URI":"mongodb://u:hunter2@localhost"}"#).await;
+    let cases = [
+        ("e2e/does-not-exist".to_owned(), "does not exist"),
+        (not_json, "is not a JSON object"),
+        (no_key, "has no SECRET_KEY"),
+    ];
+    for (secret, problem) in cases {
+        for binary in ["login", "logout", "graphql"] {
+            let mut function = Function::start(binary, &env_with_secret(&db, &secret, &[])).await;
+            let code = function.exit_code(Duration::from_secs(15)).await;
+            assert!(
+                matches!(code, Some(c) if c != 0),
+                "{binary} with {secret}: still running"
+            );
+            let logs = function.logs();
+            assert!(
+                logs.contains(&secret) && logs.contains(problem),
+                "{binary}: {logs}"
+            );
+            assert!(
+                !logs.contains("hunter2"),
+                "{binary} logged a secret value: {logs}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_secrets_manager_down_start_up_fails_fast() {
+    let db = setup().await;
+    let closed = e2e::mongo_server::free_port().unwrap();
+    let mut env = env_with_secret(&db, "any", &[]);
+    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    env.push((
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        format!("http://127.0.0.1:{closed}"),
+    ));
+    let start = Instant::now();
+    let mut function = Function::start("login", &env).await;
+    let code = function.exit_code(Duration::from_secs(20)).await;
+    let took = start.elapsed();
+    assert!(
+        matches!(code, Some(c) if c != 0),
+        "kept running: {}",
+        function.logs()
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        function.logs().contains("could not be read"),
+        "{}",
+        function.logs()
+    );
+
+    // An endpoint that accepts and never answers: bounded by the SDK timeouts.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    env.push((
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        format!("http://127.0.0.1:{silent}"),
+    ));
+    let start = Instant::now();
+    let mut function = Function::start("login", &env).await;
+    let code = function.exit_code(Duration::from_secs(30)).await;
+    let took = start.elapsed();
+    assert!(
+        matches!(code, Some(c) if c != 0),
+        "kept running: {}",
+        function.logs()
+    );
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+}
+
+#[tokio::test]
+async fn a_rotation_reaches_a_warm_container_and_old_tokens_still_verify() {
+    let db = setup().await;
+    let secret =
+        create_secret(&json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri}).to_string()).await;
+    let env = env_with_secret(&db, &secret, &[("SECRET_REFRESH_SECONDS", "1")]);
+    let mut login_fn = Function::start("login", &env).await;
+    let mut logout_fn = Function::start("logout", &env).await;
+
+    let before = login(&mut login_fn).await;
+    let old_token = before.body["data"]["token"].as_str().unwrap().to_owned();
+    assert!(signed_with(&old_token, KEY_A));
+
+    put_secret(
+        &secret,
+        &json!({"SECRET_KEY": KEY_B, "PREVIOUS_SECRET_KEYS": [KEY_A], "MONGODB_URI": db.uri})
+            .to_string(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let after = login(&mut login_fn).await;
+    let new_token = after.body["data"]["token"].as_str().unwrap().to_owned();
+    assert!(
+        signed_with(&new_token, KEY_B),
+        "the warm container still signs with the old key"
+    );
+
+    // Both verify where the rotation has been seen.
+    for token in [&old_token, &new_token] {
+        let response = logout_fn
+            .invoke(
+                HttpRequest::post("/admin/logout")
+                    .bearer(token)
+                    .event(Payload::RestV1),
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+    }
+
+    // Once the old key is dropped from the secret, its tokens stop verifying.
+    let third = login(&mut login_fn).await;
+    let b_token = third.body["data"]["token"].as_str().unwrap().to_owned();
+    put_secret(
+        &secret,
+        &json!({"SECRET_KEY": KEY_B, "MONGODB_URI": db.uri}).to_string(),
+    )
+    .await;
+    let stale = login_fn_token_signed_with(KEY_A, &db).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let refused = logout_fn
+        .invoke(
+            HttpRequest::post("/admin/logout")
+                .bearer(&stale)
+                .event(Payload::RestV1),
+        )
+        .await;
+    assert_eq!(refused.body, json!({"message": "invalid_token"}));
+    let ok = logout_fn
+        .invoke(
+            HttpRequest::post("/admin/logout")
+                .bearer(&b_token)
+                .event(Payload::RestV1),
+        )
+        .await;
+    assert_eq!(ok.status, 200);
+}
+
+/// A whitelisted token for the admin, signed with `key`.
+async fn login_fn_token_signed_with(key: &str, db: &TestDb) -> String {
+    let user = db
+        .db
+        .collection::<mongodb::bson::Document>("user")
+        .find_one(mongodb::bson::doc! {"username": "admin"})
+        .await
+        .unwrap()
+        .unwrap();
+    let id = user.get_object_id("_id").unwrap();
+    let uuid = uuid::Uuid::new_v4().to_string();
+    db.whitelist(id, &uuid, &format!("{uuid}-r")).await;
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"exp": now + 600, "iat": now, "sub": id.to_hex(), "uuid": uuid}),
+        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_refresh_keeps_the_last_good_keys() {
+    let db = setup().await;
+    let secret =
+        create_secret(&json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri}).to_string()).await;
+    let env = env_with_secret(&db, &secret, &[("SECRET_REFRESH_SECONDS", "1")]);
+    let mut function = Function::start("login", &env).await;
+    assert_eq!(login(&mut function).await.status, 200);
+
+    // The secret turns unusable: the container carries on with what it had.
+    put_secret(&secret, "not json").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = login(&mut function).await;
+    assert_eq!(response.status, 200, "{}", response.raw_body);
+    assert!(signed_with(
+        response.body["data"]["token"].as_str().unwrap(),
+        KEY_A
+    ));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let logs = function.logs();
+    assert!(
+        logs.contains("secret refresh failed") && logs.contains("is not a JSON object"),
+        "{logs}"
+    );
+}
