@@ -80,10 +80,7 @@ impl SecretValues {
             };
             values.insert(key, text);
         }
-        if !values
-            .get("SECRET_KEY")
-            .is_some_and(|k| !k.trim().is_empty())
-        {
+        if values.get("SECRET_KEY").is_none_or(|k| k.trim().is_empty()) {
             return Err(SecretError::NoSecretKey { id: id.to_owned() });
         }
         Ok(SecretValues(values))
