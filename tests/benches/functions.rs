@@ -4,6 +4,10 @@
 //!   minus the download and VM setup Lambda adds);
 //! - warm login, warm logout, and the refused login (unknown user, wrong password).
 //!
+//! - init when the settings come from Secrets Manager (moto's emulator on
+//!   loopback): the extra cold-start cost of reading the secret;
+//! - peak memory of a login container after its logins.
+//!
 //! Run: `cargo build --release --bins && cargo bench -p e2e --bench functions`.
 
 use e2e::{Function, HttpRequest, Payload, TestDb};
@@ -35,7 +39,7 @@ async fn main() {
     db.user("bench", "bench-password", admin).await;
     let env = db.env();
 
-    for binary in ["login", "logout"] {
+    for binary in ["login", "logout", "graphql"] {
         let mut samples = Vec::new();
         for _ in 0..20 {
             let function = Function::start(binary, &env).await;
@@ -46,6 +50,26 @@ async fn main() {
             samples.push(ready);
         }
         summary(&format!("init {binary}"), samples);
+    }
+
+    let secret = e2e::moto_server::create_secret(
+        &json!({"SECRET_KEY": e2e::SECRET_KEY, "MONGODB_URI": db.uri}).to_string(),
+    )
+    .await;
+    let mut secret_env = e2e::moto_server::sdk_env(&e2e::moto_server::endpoint());
+    secret_env.push(("AUTH_SECRET_ID", secret));
+    secret_env.push(("MONGODB_DATABASE", db.name.clone()));
+    for binary in ["login", "graphql"] {
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            let function = Function::start(binary, &secret_env).await;
+            let ready = function
+                .ready_after(Duration::from_secs(10))
+                .await
+                .expect("function became ready");
+            samples.push(ready);
+        }
+        summary(&format!("init {binary}, secret from emulator"), samples);
     }
 
     let mut login = Function::start("login", &env).await;
@@ -78,6 +102,9 @@ async fn main() {
     }
     summary("warm login", logins);
     summary("warm logout", logouts);
+    if let Some(kib) = login.peak_rss_kib() {
+        println!("{:<34} {:>6} MiB", "login peak memory (VmHWM)", kib / 1024);
+    }
 
     for (name, username) in [
         ("refused login, unknown user", "nobody"),

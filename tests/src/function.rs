@@ -165,6 +165,15 @@ impl Function {
             .collect()
     }
 
+    /// The process's peak resident memory (VmHWM) in KiB, from /proc.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     pub fn runtime_init_error(&self) -> Option<String> {
         self.runtime.init_error()
     }
