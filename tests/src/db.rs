@@ -120,6 +120,14 @@ impl TestDb {
             .expect("insert whitelist entry");
     }
 
+    pub async fn count_users(&self, filter: Document) -> u64 {
+        self.db
+            .collection::<Document>("user")
+            .count_documents(filter)
+            .await
+            .expect("count users")
+    }
+
     pub async fn sessions(&self) -> Vec<Document> {
         let mut cursor = self
             .db

@@ -5,6 +5,7 @@
 pub mod db;
 pub mod events;
 pub mod function;
+pub mod helpers;
 pub mod mongo_server;
 pub mod moto_server;
 pub mod runtime_api;

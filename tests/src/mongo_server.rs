@@ -25,12 +25,20 @@ fn start_shared() -> Result<String, String> {
         return Ok(uri);
     }
     let port = free_port()?;
-    // The server is started by a thread that lives as long as the test process, so
-    // the parent-death signal ends the server when the process ends, not when the
-    // test thread that happened to start it finishes.
+    spawn_for_the_process(move || spawn_secantus(port))?;
+    wait_until_listening(port, Duration::from_secs(20))?;
+    Ok(uri_for(port))
+}
+
+/// Runs `spawn` on a thread that lives as long as the test process and keeps the
+/// child it starts. With [`die_with_parent`], the child then ends when the test
+/// process ends, not when the test thread that happened to start it finishes.
+pub fn spawn_for_the_process(
+    spawn: impl FnOnce() -> Result<Child, String> + Send + 'static,
+) -> Result<(), String> {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let outcome = spawn_secantus(port).map(std::mem::forget);
+        let outcome = spawn().map(std::mem::forget);
         let _ = sender.send(outcome);
         loop {
             std::thread::park();
@@ -38,9 +46,7 @@ fn start_shared() -> Result<String, String> {
     });
     receiver
         .recv()
-        .map_err(|_| "the server thread died".to_owned())??;
-    wait_until_listening(port, Duration::from_secs(20))?;
-    Ok(uri_for(port))
+        .map_err(|_| "the server thread died".to_owned())?
 }
 
 pub fn uri_for(port: u16) -> String {

@@ -2,7 +2,9 @@
 //! test binary, from the project venv (`scripts/setup`), or `SECRETS_ENDPOINT`
 //! if set. Missing, it fails the tests with a message; it never skips them.
 
-use crate::mongo_server::{die_with_parent, free_port, wait_until_listening};
+use crate::mongo_server::{
+    die_with_parent, free_port, spawn_for_the_process, wait_until_listening,
+};
 use aws_sdk_secretsmanager::Client;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -30,9 +32,7 @@ fn start_shared() -> Result<String, String> {
         ));
     }
     let port = free_port()?;
-    let (sender, receiver) = std::sync::mpsc::channel();
-    // As for the database: a thread that outlives every test owns the child.
-    std::thread::spawn(move || {
+    spawn_for_the_process(move || {
         let mut command = Command::new(&launcher);
         command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -40,18 +40,10 @@ fn start_shared() -> Result<String, String> {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         die_with_parent(&mut command);
-        let outcome = command
+        command
             .spawn()
-            .map(std::mem::forget)
-            .map_err(|e| format!("cannot start {}: {e}", launcher.display()));
-        let _ = sender.send(outcome);
-        loop {
-            std::thread::park();
-        }
-    });
-    receiver
-        .recv()
-        .map_err(|_| "the emulator thread died".to_owned())??;
+            .map_err(|e| format!("cannot start {}: {e}", launcher.display()))
+    })?;
     wait_until_listening(port, Duration::from_secs(20))?;
     Ok(format!("http://127.0.0.1:{port}"))
 }

@@ -112,13 +112,7 @@ async fn user_creation_applies_the_rules_and_messages_of_the_python_service() {
             text(&output)
         );
     }
-    assert!(db
-        .db
-        .collection::<mongodb::bson::Document>("user")
-        .find_one(mongodb::bson::doc! {})
-        .await
-        .unwrap()
-        .is_none());
+    assert_eq!(db.count_users(mongodb::bson::doc! {}).await, 0);
 }
 
 #[tokio::test]
@@ -155,11 +149,9 @@ async fn concurrent_creations_of_one_username_give_one_user() {
             text(output)
         );
     }
-    let count = db
-        .db
-        .collection::<mongodb::bson::Document>("user")
-        .count_documents(mongodb::bson::doc! {"username": "twin"})
-        .await
-        .unwrap();
-    assert_eq!(count, 1);
+    assert_eq!(
+        db.count_users(mongodb::bson::doc! {"username": "twin"})
+            .await,
+        1
+    );
 }

@@ -2,8 +2,8 @@
 //! tokens) under API Gateway events, against a real MongoDB-wire server.
 
 use e2e::db::claims;
+use e2e::helpers::{login_pair, now, sign_hs256};
 use e2e::{Function, HttpRequest, LambdaResponse, Payload, TestDb, SECRET_KEY};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
 use serde_json::{json, Value};
@@ -59,24 +59,7 @@ async fn world(extra: &[(&'static str, &str)]) -> World {
 
 impl World {
     async fn tokens(&mut self, username: &str, password: &str) -> (String, String) {
-        let response = self
-            .login
-            .invoke(
-                HttpRequest::post("/admin/login")
-                    .json(&json!({"username": username, "password": password}))
-                    .event(Payload::RestV1),
-            )
-            .await;
-        assert_eq!(
-            response.status, 200,
-            "login {username}: {}",
-            response.raw_body
-        );
-        let data = &response.body["data"];
-        (
-            data["token"].as_str().unwrap().into(),
-            data["refresh_token"].as_str().unwrap().into(),
-        )
+        login_pair(&mut self.login, username, password).await
     }
 
     async fn admin(&mut self) -> String {
@@ -396,12 +379,7 @@ async fn create_user_refusals_use_the_python_messages_and_change_nothing() {
         let response = w.gql(Some(&token), CREATE_USER, json!({"i": input})).await;
         assert_error(&response, message);
     }
-    let count =
-        w.db.db
-            .collection::<mongodb::bson::Document>("user")
-            .count_documents(doc! {})
-            .await
-            .unwrap();
+    let count = w.db.count_users(doc! {}).await;
     assert_eq!(count, 2);
 }
 
@@ -433,12 +411,7 @@ async fn concurrent_creations_of_one_name_give_one_user_and_one_refusal() {
         .collect();
     outcomes.sort();
     assert_eq!(outcomes, ["Username already exists", "twin"]);
-    let count =
-        w.db.db
-            .collection::<mongodb::bson::Document>("user")
-            .count_documents(doc! {"username": "twin"})
-            .await
-            .unwrap();
+    let count = w.db.count_users(doc! {"username": "twin"}).await;
     assert_eq!(count, 1);
 }
 
@@ -681,13 +654,11 @@ async fn a_refresh_with_an_access_token_must_be_for_the_same_user() {
     assert_error(&foreign, "unauthorized");
 
     // An expired access token of the same user is fine: that is what refresh is for.
-    let now = jsonwebtoken::get_current_timestamp() as i64;
-    let expired = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
+    let now = now();
+    let expired = sign_hs256(
         &json!({"exp": now - 600, "iat": now - 4200, "sub": w.support_id.to_hex(), "uuid": "old"}),
-        &EncodingKey::from_secret(SECRET_KEY.as_bytes()).unwrap(),
-    )
-    .unwrap();
+        SECRET_KEY,
+    );
     let response = w
         .gql(
             Some(&expired),
@@ -702,12 +673,10 @@ async fn a_refresh_with_an_access_token_must_be_for_the_same_user() {
     );
 
     // But it must still be ours.
-    let forged = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
+    let forged = sign_hs256(
         &json!({"exp": now - 600, "iat": now - 4200, "sub": w.support_id.to_hex(), "uuid": "old"}),
-        &EncodingKey::from_secret(b"not-our-key-not-our-key-not-our-key").unwrap(),
-    )
-    .unwrap();
+        "not-our-key-not-our-key-not-our-key",
+    );
     let response = w
         .gql(Some(&forged), REFRESH, json!({"i": {"refresh_token": "x"}}))
         .await;
@@ -719,13 +688,8 @@ async fn a_refresh_with_an_access_token_must_be_for_the_same_user() {
 async fn bad_refresh_tokens_get_token_messages() {
     let mut w = world(&[]).await;
     let (access, _) = w.tokens("sue", "current").await;
-    let now = jsonwebtoken::get_current_timestamp() as i64;
-    let expired = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &json!({"exp": now - 5, "uuid": "gone"}),
-        &EncodingKey::from_secret(SECRET_KEY.as_bytes()).unwrap(),
-    )
-    .unwrap();
+    let now = now();
+    let expired = sign_hs256(&json!({"exp": now - 5, "uuid": "gone"}), SECRET_KEY);
     assert_error(
         &w.gql(None, REFRESH, json!({"i": {"refresh_token": expired}}))
             .await,
@@ -887,12 +851,7 @@ async fn access_rules_deny_field_by_field_and_the_rest_still_runs() {
         .gql(Some(&sue), CREATE_USER, json!({"i": {"username": "anon", "password": "anon-pass-1", "password_confirmed": "anon-pass-1", "role": "admin"}}))
         .await;
     assert_error(&support_create, "unauthorized");
-    let count =
-        w.db.db
-            .collection::<mongodb::bson::Document>("user")
-            .count_documents(doc! {})
-            .await
-            .unwrap();
+    let count = w.db.count_users(doc! {}).await;
     assert_eq!(count, 2);
 }
 

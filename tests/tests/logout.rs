@@ -1,10 +1,11 @@
 //! `POST /admin/logout` and the bearer guard behind it, end to end.
 
+use e2e::helpers::{login_pair, now, sign};
 use e2e::{Function, HttpRequest, LambdaResponse, Payload, TestDb, SECRET_KEY};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const PATH: &str = "/admin/logout";
 
@@ -43,20 +44,7 @@ async fn world(extra_env: &[(&'static str, &str)]) -> World {
 
 impl World {
     async fn tokens(&mut self, username: &str, password: &str) -> (String, String) {
-        let response = self
-            .login
-            .invoke(
-                HttpRequest::post("/admin/login")
-                    .json(&json!({"username": username, "password": password}))
-                    .event(Payload::RestV1),
-            )
-            .await;
-        assert_eq!(response.status, 200, "{}", response.raw_body);
-        let data = &response.body["data"];
-        (
-            data["token"].as_str().unwrap().to_owned(),
-            data["refresh_token"].as_str().unwrap().to_owned(),
-        )
+        login_pair(&mut self.login, username, password).await
     }
 
     async fn admin_token(&mut self) -> String {
@@ -84,19 +72,6 @@ fn assert_refused(response: &LambdaResponse, message: &str, case: &str) {
         Some("application/json"),
         "{case}"
     );
-}
-
-fn sign(claims: &Value, algorithm: Algorithm, key: &str) -> String {
-    jsonwebtoken::encode(
-        &Header::new(algorithm),
-        claims,
-        &EncodingKey::from_secret(key.as_bytes()).unwrap(),
-    )
-    .unwrap()
-}
-
-fn now() -> i64 {
-    jsonwebtoken::get_current_timestamp() as i64
 }
 
 #[tokio::test]

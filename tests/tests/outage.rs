@@ -40,15 +40,7 @@ async fn with_the_database_down_init_succeeds_and_requests_get_503_quickly() {
 
 #[tokio::test]
 async fn a_database_that_accepts_and_never_answers_still_gets_503_in_bounded_time() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    // Accept connections and hold them open without a byte in reply.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
+    let port = e2e::helpers::silent_port();
     let mut login = Function::start("login", &env_with_uri(&uri_for(port))).await;
     let start = Instant::now();
     let response = login.invoke(login_event("alice", "alice-password")).await;

@@ -2,6 +2,7 @@
 //! Secrets Manager emulator, with the built function binaries.
 
 use e2e::db::claims;
+use e2e::helpers::{now, sign_hs256};
 use e2e::moto_server::{create_secret, endpoint, put_secret, sdk_env};
 use e2e::{Function, HttpRequest, LambdaResponse, Payload, TestDb};
 use jsonwebtoken::{DecodingKey, Validation};
@@ -155,14 +156,7 @@ async fn with_secrets_manager_down_start_up_fails_fast() {
     );
 
     // An endpoint that accepts and never answers: bounded by the SDK timeouts.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let silent = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
+    let silent = e2e::helpers::silent_port();
     env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL_SECRETS_MANAGER");
     env.push((
         "AWS_ENDPOINT_URL_SECRETS_MANAGER",
@@ -260,13 +254,11 @@ async fn login_fn_token_signed_with(key: &str, db: &TestDb) -> String {
     let id = user.get_object_id("_id").unwrap();
     let uuid = uuid::Uuid::new_v4().to_string();
     db.whitelist(id, &uuid, &format!("{uuid}-r")).await;
-    let now = jsonwebtoken::get_current_timestamp() as i64;
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+    let now = now();
+    sign_hs256(
         &json!({"exp": now + 600, "iat": now, "sub": id.to_hex(), "uuid": uuid}),
-        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()).unwrap(),
+        key,
     )
-    .unwrap()
 }
 
 #[tokio::test]

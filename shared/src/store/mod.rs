@@ -116,32 +116,20 @@ impl Store {
             None => doc! {},
         };
         bounded(async {
-            let mut cursor = self
+            let cursor = self
                 .users::<UserRecord>()
                 .find(filter)
                 .sort(doc! { "_id": 1 })
                 .limit(limit)
                 .batch_size(u32::try_from(limit).unwrap_or(u32::MAX))
                 .await?;
-            let mut users = Vec::new();
-            while cursor.advance().await? {
-                users.push(cursor.deserialize_current()?);
-            }
-            Ok(users)
+            collect(cursor).await
         })
         .await
     }
 
     pub async fn all_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
-        bounded(async {
-            let mut cursor = self.roles::<RoleRecord>().find(doc! {}).await?;
-            let mut roles = Vec::new();
-            while cursor.advance().await? {
-                roles.push(cursor.deserialize_current()?);
-            }
-            Ok(roles)
-        })
-        .await
+        bounded(async { collect(self.roles::<RoleRecord>().find(doc! {}).await?).await }).await
     }
 
     /// Applies `$set: changes` to a user; `false` if there is no such user.
@@ -265,20 +253,7 @@ impl Store {
         &self,
         uuid_access: &str,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        self.session_where(doc! { "uuid_access": uuid_access })
-            .await
-    }
-
-    /// The whitelist entry of a refresh token id: one command.
-    pub async fn session_by_refresh(
-        &self,
-        uuid_refresh: &str,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        self.session_where(doc! { "uuid_refresh": uuid_refresh })
-            .await
-    }
-
-    async fn session_where(&self, filter: Document) -> Result<Option<SessionRecord>, StoreError> {
+        let filter = doc! { "uuid_access": uuid_access };
         bounded(async { Ok(self.sessions::<SessionRecord>().find_one(filter).await?) }).await
     }
 
@@ -363,6 +338,17 @@ async fn bounded<T>(
     tokio::time::timeout(OPERATION_TIMEOUT, operation)
         .await
         .unwrap_or(Err(StoreError::Timeout))
+}
+
+/// Every document a cursor yields.
+async fn collect<T: DeserializeOwned + Send + Sync>(
+    mut cursor: mongodb::Cursor<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut all = Vec::new();
+    while cursor.advance().await? {
+        all.push(cursor.deserialize_current()?);
+    }
+    Ok(all)
 }
 
 fn inserted_id(result: mongodb::results::InsertOneResult) -> Result<ObjectId, StoreError> {
