@@ -8,7 +8,9 @@
 //!   loopback): the extra cold-start cost of reading the secret;
 //! - peak memory of a login container after its logins.
 //!
-//! Run: `cargo build --release --bins && cargo bench -p e2e --bench functions`.
+//! Run against the deployable packages (the harness itself needs no optimising):
+//! `scripts/package && LAMBDA_DIR=$PWD/target/lambda cargo bench -p e2e --bench functions --profile dev`
+//! or against native release binaries: `cargo build --release --bins && cargo bench -p e2e --bench functions`.
 
 use e2e::{Function, HttpRequest, Payload, TestDb};
 use serde_json::json;

@@ -39,8 +39,12 @@ impl LambdaResponse {
 }
 
 /// Where cargo put the workspace's binaries: beside this test executable's
-/// `deps/` folder, whatever the target directory is.
+/// `deps/` folder, whatever the target directory is. With `LAMBDA_DIR` set (to
+/// `target/lambda`), the deployable packages `scripts/package` built instead.
 pub fn binary_path(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("LAMBDA_DIR") {
+        return PathBuf::from(dir).join(name).join("bootstrap");
+    }
     let exe = std::env::current_exe().unwrap_or_default();
     let dir = exe
         .parent()
