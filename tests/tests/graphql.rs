@@ -62,6 +62,14 @@ impl World {
         login_pair(&mut self.login, username, password).await
     }
 
+    /// The status `{ me { username } }` gets with `token`: 200 while its session
+    /// lives, 401 once it has been ended.
+    async fn me_status(&mut self, token: &str) -> u16 {
+        self.gql(Some(token), "{ me { username } }", json!({}))
+            .await
+            .status
+    }
+
     async fn admin(&mut self) -> String {
         self.tokens("root", "root-password").await.0
     }
@@ -440,12 +448,7 @@ async fn update_user_sets_the_flag_and_deactivation_ends_sessions() {
         .get_bool("change_password")
         .unwrap());
     // Still signed in: only deactivation ends sessions.
-    assert_eq!(
-        w.gql(Some(&sue), "{ me { username } }", json!({}))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(w.me_status(&sue).await, 200);
 
     let bare = w.support_id.to_hex();
     let response = w
@@ -460,12 +463,7 @@ async fn update_user_sets_the_flag_and_deactivation_ends_sessions() {
         "{}",
         response.raw_body
     );
-    assert_eq!(
-        w.gql(Some(&sue), "{ me { username } }", json!({}))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(w.me_status(&sue).await, 401);
     assert!(w.db.sessions().await.iter().all(|s| s
         .get_document("user")
         .unwrap()
@@ -511,12 +509,7 @@ async fn delete_user_removes_the_user_and_their_sessions() {
         "{}",
         response.raw_body
     );
-    assert_eq!(
-        w.gql(Some(&sue), "{ me { username } }", json!({}))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(w.me_status(&sue).await, 401);
     assert_eq!(
         w.db.sessions().await.len(),
         1,
@@ -555,13 +548,7 @@ async fn reset_password_returns_a_random_password_once_and_forces_a_change() {
     let stored = w.db.user_doc(w.support_id).await;
     assert!(stored.get_bool("change_password").unwrap());
     assert!(!stored.get_str("password").unwrap().contains(&password));
-    assert_eq!(
-        w.gql(Some(&sue), "{ me { username } }", json!({}))
-            .await
-            .status,
-        401,
-        "old session ended"
-    );
+    assert_eq!(w.me_status(&sue).await, 401, "old session ended");
     w.tokens("sue", &password).await;
 
     let again = w
@@ -609,12 +596,7 @@ async fn a_refresh_token_works_once_without_an_access_token() {
     assert_eq!(claims(&new_access)["sub"], w.support_id.to_hex());
 
     // The old pair is dead; the new one works; the old refresh token can't be reused.
-    assert_eq!(
-        w.gql(Some(&access), "{ me { username } }", json!({}))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(w.me_status(&access).await, 401);
     let me = w
         .gql(Some(&new_access), "{ me { username } }", json!({}))
         .await;
