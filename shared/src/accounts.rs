@@ -5,8 +5,8 @@ use crate::error::{FieldErrors, ServiceError};
 use crate::ids::{RoleId, SessionId, UserId};
 use crate::password;
 use crate::password::Verdict;
-use crate::settings::AccountRules;
-use crate::store::{DbRef, NewRole, NewUser, Store, StoreError, UserRecord};
+use crate::settings::{AccountRules, ProtectedRoles};
+use crate::store::{DbRef, NewRole, NewUser, RoleRecord, Store, StoreError, UserRecord};
 use crate::validate::{self, StringField};
 use mongodb::bson::Document;
 use secrecy::{ExposeSecret, SecretString};
@@ -18,6 +18,59 @@ pub struct NewAccount {
     pub password_confirmed: SecretString,
     /// The role's name.
     pub role: String,
+}
+
+/// Who asks for a change to an account other than their own, as
+/// `PROTECTED_ROLES` sees them.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// An operator with the database's credentials (`auth-admin`): unrestricted.
+    Operator,
+    /// A signed-in user with this role.
+    Caller {
+        role: &'a str,
+        protected: &'a ProtectedRoles,
+    },
+}
+
+impl Actor<'_> {
+    /// Whether this actor may create, change or remove an account with `role`:
+    /// only a caller whose own role is protected may touch a protected one, so
+    /// a delegated administrator can't make or take over an admin.
+    fn may_manage(&self, role: Option<&RoleRecord>) -> bool {
+        match self {
+            Actor::Operator => true,
+            Actor::Caller {
+                role: own,
+                protected,
+            } => protected.contains(own) || role.is_none_or(|role| !protected.contains(&role.name)),
+        }
+    }
+
+    /// Whether the target must be read before the change, to check its role.
+    fn needs_target_role(&self) -> bool {
+        matches!(self, Actor::Caller { role, protected } if !protected.contains(role))
+    }
+
+    /// The target account's record, read when this actor must be checked
+    /// against its role; `NotFound` or `Unauthorized` end the change there.
+    async fn check_target(
+        &self,
+        store: &Store,
+        user_id: UserId,
+    ) -> Result<Option<UserRecord>, AccountError> {
+        if !self.needs_target_role() {
+            return Ok(None);
+        }
+        let user = store
+            .user_by_id(user_id)
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        if !self.may_manage(user.role.as_ref()) {
+            return Err(AccountError::Unauthorized);
+        }
+        Ok(Some(user))
+    }
 }
 
 /// Why an account could not be created; the messages are the Python service's.
@@ -39,6 +92,9 @@ pub enum AccountError {
     SameAsCurrent,
     #[error("not_found")]
     NotFound,
+    /// A protected role is beyond the caller (see [`Actor`]).
+    #[error("unauthorized")]
+    Unauthorized,
     #[error(transparent)]
     Failure(#[from] ServiceError),
 }
@@ -55,6 +111,7 @@ impl From<StoreError> for AccountError {
 pub async fn create_user(
     store: &Store,
     rules: AccountRules,
+    actor: Actor<'_>,
     account: NewAccount,
 ) -> Result<UserRecord, AccountError> {
     let username = account.username.to_lowercase();
@@ -83,6 +140,9 @@ pub async fn create_user(
         .role_by_name(&account.role)
         .await?
         .ok_or(AccountError::RoleDoesNotExist)?;
+    if !actor.may_manage(Some(&role)) {
+        return Err(AccountError::Unauthorized);
+    }
     if store.username_exists(&username).await? {
         return Err(AccountError::UsernameExists);
     }
@@ -145,10 +205,12 @@ pub async fn change_own_password(
     let hash = password::hash_off_executor(change.new_password)
         .await
         .map_err(ServiceError::from)?;
+    // Sessions end first: if the second write fails, no session (perhaps an
+    // attacker's) outlives the attempt.
+    store.delete_sessions_of(user.id, keep_session).await?;
     if !store.set_password(user.id, &hash, false).await? {
         return Err(AccountError::NotFound);
     }
-    store.delete_sessions_of(user.id, keep_session).await?;
     Ok(())
 }
 
@@ -167,17 +229,21 @@ pub struct PasswordChangeForm {
 pub async fn reset_password(
     store: &Store,
     rules: AccountRules,
+    actor: Actor<'_>,
     length: usize,
     user_id: UserId,
 ) -> Result<SecretString, AccountError> {
+    actor.check_target(store, user_id).await?;
     let password = random_password(length.max(rules.password_min_length));
     let hash = password::hash_off_executor(password.clone())
         .await
         .map_err(ServiceError::from)?;
+    // Sessions end before the new hash is written, so a failure between the two
+    // leaves no session alive.
+    store.delete_sessions_of(user_id, None).await?;
     if !store.set_password(user_id, &hash, true).await? {
         return Err(AccountError::NotFound);
     }
-    store.delete_sessions_of(user_id, None).await?;
     Ok(password)
 }
 
@@ -196,15 +262,19 @@ pub fn random_password(length: usize) -> SecretString {
 /// a user ends their sessions. Returns the user as it now is.
 pub async fn update_user(
     store: &Store,
+    actor: Actor<'_>,
     user_id: UserId,
     change_password: bool,
     active: Option<bool>,
 ) -> Result<UserRecord, AccountError> {
-    if !store.set_flags(user_id, change_password, active).await? {
-        return Err(AccountError::NotFound);
-    }
+    actor.check_target(store, user_id).await?;
+    // A deactivated user's sessions end first, so a failed flag write leaves
+    // none alive.
     if active == Some(false) {
         store.delete_sessions_of(user_id, None).await?;
+    }
+    if !store.set_flags(user_id, change_password, active).await? {
+        return Err(AccountError::NotFound);
     }
     store
         .user_by_id(user_id)
@@ -212,12 +282,18 @@ pub async fn update_user(
         .ok_or(AccountError::NotFound)
 }
 
-/// Deletes a user and ends their sessions.
-pub async fn delete_user(store: &Store, user_id: UserId) -> Result<(), AccountError> {
+/// Ends a user's sessions and deletes the user (in that order: a failure
+/// between the two leaves no session of a user meant to be gone).
+pub async fn delete_user(
+    store: &Store,
+    actor: Actor<'_>,
+    user_id: UserId,
+) -> Result<(), AccountError> {
+    actor.check_target(store, user_id).await?;
+    store.delete_sessions_of(user_id, None).await?;
     if !store.delete_user(user_id).await? {
         return Err(AccountError::NotFound);
     }
-    store.delete_sessions_of(user_id, None).await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! borrowed by every invocation after.
 
 use crate::keyring::Keyring;
-use crate::secrets::{SecretError, SecretSource};
+use crate::secrets::{SecretError, SecretSource, SecretValues};
 use crate::settings::{Settings, SettingsError};
 use crate::setup;
 use crate::store::{Store, StoreError};
@@ -13,6 +13,9 @@ pub struct App {
     pub settings: Settings,
     pub store: Store,
     keyring: Keyring,
+    /// The secret's values as read at start-up, for settings a function reads
+    /// itself (graphql's): they win over the environment like the shared ones.
+    secret_values: Option<SecretValues>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +44,8 @@ impl App {
             return Self::new(settings, store);
         };
         let source = SecretSource::new(id.trim()).await;
-        let settings = source.read().await?.settings()?;
+        let values = source.read().await?;
+        let settings = values.settings()?;
         let store = Store::connect(&settings.database).await?;
         let keys = TokenKeys::new(&settings.secret_key, &settings.previous_secret_keys)?;
         let keyring = Keyring::refreshed_from(keys, source, settings.secret_refresh);
@@ -49,6 +53,7 @@ impl App {
             settings,
             store,
             keyring,
+            secret_values: Some(values),
         })
     }
 
@@ -59,7 +64,17 @@ impl App {
             settings,
             store,
             keyring: Keyring::fixed(keys),
+            secret_values: None,
         })
+    }
+
+    /// A setting's raw value, from the secret if it has one, else from the
+    /// environment: for settings of one function, read as the shared ones are.
+    pub fn setting(&self, name: &str) -> Option<String> {
+        self.secret_values
+            .as_ref()
+            .and_then(|values| values.get(name))
+            .or_else(|| std::env::var(name).ok())
     }
 
     /// The token keys in force.
@@ -74,9 +89,10 @@ impl App {
         }
     }
 
-    /// Picks up a key rotation when the secret is due to be re-read.
-    pub async fn refresh_secret_if_due(&self) {
-        self.keyring.refresh_if_due().await;
+    /// Starts re-reading the secret in the background when it is due, to pick
+    /// up a key rotation; never waits for the read.
+    pub fn refresh_secret_if_due(&self) {
+        self.keyring.refresh_if_due();
     }
 }
 

@@ -33,6 +33,8 @@ pub enum ServiceError {
     // Server-side trouble: 5xx, logged with its cause, never shown to the client.
     #[error("database failure")]
     Store(#[from] StoreError),
+    #[error("the request ran past its deadline")]
+    DeadlineExceeded,
     #[error("password hashing failed")]
     Password(#[from] PasswordError),
     #[error("token signing failed")]

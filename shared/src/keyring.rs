@@ -1,5 +1,6 @@
 //! The token keys in force, and how a warm container picks up a rotation: the
-//! secret the settings came from is re-read once its interval has passed.
+//! secret the settings came from is re-read once its interval has passed, in the
+//! background, so the read never adds its latency to a request.
 
 use crate::response::error_chain;
 use crate::secrets::SecretSource;
@@ -7,7 +8,16 @@ use crate::token::{TokenError, TokenKeys};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+/// How soon a failed re-read is tried again: an emergency rotation must not
+/// wait a whole interval because Secrets Manager hiccuped once.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
 pub struct Keyring {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     /// Swapped when a re-read secret brings new keys.
     keys: RwLock<Arc<TokenKeys>>,
     refresh: Option<SecretRefresh>,
@@ -17,7 +27,13 @@ pub struct Keyring {
 struct SecretRefresh {
     source: SecretSource,
     every: Duration,
-    due: Mutex<Instant>,
+    next: Mutex<NextRead>,
+}
+
+struct NextRead {
+    due: Instant,
+    /// A read is under way; nobody starts another.
+    running: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,61 +49,84 @@ enum RefreshError {
 impl Keyring {
     /// Keys that never change (settings from the environment).
     pub fn fixed(keys: TokenKeys) -> Self {
-        Keyring {
-            keys: RwLock::new(Arc::new(keys)),
-            refresh: None,
-        }
+        Self::with(keys, None)
     }
 
     /// Keys read from `source`, to be read again every `every`.
     pub fn refreshed_from(keys: TokenKeys, source: SecretSource, every: Duration) -> Self {
+        let next = NextRead {
+            due: Instant::now() + every,
+            running: false,
+        };
+        let refresh = SecretRefresh {
+            source,
+            every,
+            next: Mutex::new(next),
+        };
+        Self::with(keys, Some(refresh))
+    }
+
+    fn with(keys: TokenKeys, refresh: Option<SecretRefresh>) -> Self {
         Keyring {
-            keys: RwLock::new(Arc::new(keys)),
-            refresh: Some(SecretRefresh {
-                source,
-                every,
-                due: Mutex::new(Instant::now() + every),
+            shared: Arc::new(Shared {
+                keys: RwLock::new(Arc::new(keys)),
+                refresh,
             }),
         }
     }
 
     /// The keys in force.
     pub fn current(&self) -> Arc<TokenKeys> {
-        match self.keys.read() {
+        match self.shared.keys.read() {
             Ok(keys) => keys.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Re-reads the secret once its refresh interval has passed, so a key
-    /// rotation reaches warm containers without a redeploy. Called at the start of
-    /// each request; costs a clock read when not due. A failed read keeps the keys
-    /// in force and logs a warning; the next try is one interval later.
-    pub async fn refresh_if_due(&self) {
-        let Some(refresh) = &self.refresh else {
+    /// Starts a re-read of the secret in the background once its interval has
+    /// passed, so a key rotation reaches warm containers without a redeploy.
+    /// Called at the start of each request, which goes on with the keys in
+    /// force; costs a clock read when not due. A failed read keeps the keys and
+    /// logs a warning; it is tried again after [`RETRY_AFTER_FAILURE`].
+    pub fn refresh_if_due(&self) {
+        let Some(refresh) = &self.shared.refresh else {
             return;
         };
         {
-            let Ok(mut due) = refresh.due.lock() else {
+            let Ok(mut next) = refresh.next.lock() else {
                 return;
             };
-            let now = Instant::now();
-            if now < *due {
+            if next.running || Instant::now() < next.due {
                 return;
             }
-            *due = now + refresh.every;
+            next.running = true;
         }
-        match read_keys(&refresh.source).await {
+        let keyring = self.clone();
+        tokio::spawn(async move { keyring.reread().await });
+    }
+
+    async fn reread(&self) {
+        let Some(refresh) = &self.shared.refresh else {
+            return;
+        };
+        let outcome = read_keys(&refresh.source).await;
+        let wait = match outcome {
             Ok(keys) => {
-                if let Ok(mut slot) = self.keys.write() {
+                if let Ok(mut slot) = self.shared.keys.write() {
                     *slot = Arc::new(keys);
                 }
-                tracing::debug!(secret = refresh.source.id(), "secret re-read");
+                tracing::info!(secret = refresh.source.id(), "secret re-read");
+                refresh.every
             }
             Err(err) => {
                 let error = error_chain(&err);
                 tracing::warn!(%error, "secret refresh failed; keeping the keys in force");
+                RETRY_AFTER_FAILURE.min(refresh.every)
             }
+        };
+        if let Ok(mut next) = refresh.next.lock() {
+            next.due = Instant::now() + wait;
+            next.running = false;
         }
     }
 }

@@ -77,6 +77,7 @@ impl ServiceError {
             ServiceError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServiceError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::Store(err) if err.is_outage() => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::DeadlineExceeded => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Store(_)
             | ServiceError::Password(_)
             | ServiceError::Signing(_)
@@ -96,6 +97,7 @@ impl ServiceError {
             ServiceError::MethodNotAllowed => "method_not_allowed",
             ServiceError::PayloadTooLarge => "payload_too_large",
             ServiceError::Store(err) if err.is_outage() => "service_unavailable",
+            ServiceError::DeadlineExceeded => "service_unavailable",
             ServiceError::Store(_)
             | ServiceError::Password(_)
             | ServiceError::Signing(_)

@@ -80,10 +80,13 @@ pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, Service
         .map(|u| u.password_hash.expose_secret().to_owned());
     let verdict = password::verify_off_executor(credentials.password.clone(), stored).await?;
 
+    // Usernames are logged escaped (here and wherever else they are logged): a
+    // login attempt, or a name stored before the rules refused control
+    // characters, must not forge a log line in the Text format.
     let (user, needs_rehash) = match accept(user, verdict, app) {
         Ok(accepted) => accepted,
         Err(refusal) => {
-            tracing::info!(%username, outcome = "bad_credentials", reason = refusal.as_str(), "login refused");
+            tracing::info!(username = %username.escape_debug(), outcome = "bad_credentials", reason = refusal.as_str(), "login refused");
             return Err(ServiceError::BadCredentials);
         }
     };
@@ -100,7 +103,7 @@ pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, Service
     };
     let (tokens, ()) = tokio::join!(open_session(app, user.id), rehash);
     let tokens = tokens?;
-    tracing::info!(%username, outcome = "ok", "login accepted");
+    tracing::info!(username = %username.escape_debug(), outcome = "ok", "login accepted");
     Ok(Grant {
         tokens,
         change_password: user.change_password,
@@ -165,7 +168,7 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<(), ServiceError> {
     if let Some(session) = &caller.session {
         app.store.delete_session(session.id).await?;
     }
-    tracing::info!(username = %caller.user.username, outcome = "ok", "logout");
+    tracing::info!(username = %caller.user.username.escape_debug(), outcome = "ok", "logout");
     Ok(())
 }
 

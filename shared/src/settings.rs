@@ -25,6 +25,17 @@ impl AllowedRoles {
     }
 }
 
+/// Roles only a holder of a protected role may give, or touch in others
+/// (`PROTECTED_ROLES`, comma-separated, default `admin`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtectedRoles(Vec<String>);
+
+impl ProtectedRoles {
+    pub fn contains(&self, role: &str) -> bool {
+        self.0.iter().any(|name| name == role)
+    }
+}
+
 /// Where the data lives (`MONGODB_URI`, `MONGODB_DATABASE`).
 #[derive(Debug)]
 pub struct DatabaseSettings {
@@ -61,6 +72,7 @@ pub struct Settings {
     /// Refuse guarded calls from users whose `change_password` flag is set.
     pub require_password_change: bool,
     pub allowed_roles: AllowedRoles,
+    pub protected_roles: ProtectedRoles,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -85,7 +97,9 @@ impl Settings {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let source = Source(&lookup);
-        let secret_key = source.required("SECRET_KEY")?;
+        // The key is used byte for byte, surrounding spaces included, so it
+        // matches the Python service's key exactly.
+        let secret_key = source.verbatim("SECRET_KEY")?;
         if secret_key.len() < 32 {
             // RFC 7518 3.2 wants 256 bits for HS256, but teams moving over must keep
             // the key their live tokens were signed with, so warn instead of refusing.
@@ -114,6 +128,7 @@ impl Settings {
             reset_password_length: source.number("RESET_PASSWORD_LEN_GENERATOR", 8, 8)?,
             require_password_change: source.boolean("REQUIRE_PASSWORD_CHANGE", false)?,
             allowed_roles: source.roles("ALLOWED_ROLES")?,
+            protected_roles: ProtectedRoles(source.names("PROTECTED_ROLES", "admin")?),
         })
     }
 }
@@ -158,6 +173,13 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
             .filter(|value| !value.is_empty())
     }
 
+    /// A set value exactly as given (no trimming); blank counts as missing.
+    fn verbatim(&self, name: &'static str) -> Result<String, SettingsError> {
+        (self.0)(name)
+            .filter(|value| !value.trim().is_empty())
+            .ok_or(SettingsError::Missing(name))
+    }
+
     fn required(&self, name: &'static str) -> Result<String, SettingsError> {
         self.get(name).ok_or(SettingsError::Missing(name))
     }
@@ -200,7 +222,8 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
         }
     }
 
-    /// A JSON list of strings, or a comma-separated list.
+    /// A JSON list of strings, each used exactly as given, or (for keys without
+    /// commas or surrounding spaces) a comma-separated list.
     fn key_list(&self, name: &'static str) -> Result<Vec<SecretString>, SettingsError> {
         let Some(value) = self.get(name) else {
             return Ok(Vec::new());
@@ -219,10 +242,15 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
     }
 
     fn roles(&self, name: &'static str) -> Result<AllowedRoles, SettingsError> {
-        let value = self.get(name).unwrap_or_else(|| "admin".to_owned());
-        if value == "*" {
+        if self.get(name).as_deref() == Some("*") {
             return Ok(AllowedRoles::Any);
         }
+        Ok(AllowedRoles::Only(self.names(name, "admin")?))
+    }
+
+    /// A comma-separated list of role names, `default` when unset.
+    fn names(&self, name: &'static str, default: &str) -> Result<Vec<String>, SettingsError> {
+        let value = self.get(name).unwrap_or_else(|| default.to_owned());
         let names: Vec<String> = value
             .split(',')
             .map(str::trim)
@@ -230,12 +258,9 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
             .map(str::to_owned)
             .collect();
         if names.is_empty() {
-            return Err(invalid(
-                name,
-                "expected `*` or a comma-separated list of roles",
-            ));
+            return Err(invalid(name, "expected a comma-separated list of roles"));
         }
-        Ok(AllowedRoles::Only(names))
+        Ok(names)
     }
 }
 
@@ -370,6 +395,14 @@ mod tests {
         assert_eq!(s.previous_secret_keys.len(), 2);
         assert!(settings(&[("PREVIOUS_SECRET_KEYS", "[1,2]")]).is_err());
         assert_eq!(settings(&[]).unwrap().secret_refresh.as_secs(), 300);
+    }
+
+    #[test]
+    fn keys_are_used_exactly_as_given() {
+        let s = settings(&[("SECRET_KEY", "  spaced key  ")]).unwrap();
+        assert_eq!(s.secret_key.expose_secret(), "  spaced key  ");
+        let s = settings(&[("PREVIOUS_SECRET_KEYS", r#"[" a,b "]"#)]).unwrap();
+        assert_eq!(s.previous_secret_keys[0].expose_secret(), " a,b ");
     }
 
     #[test]

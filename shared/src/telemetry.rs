@@ -1,8 +1,17 @@
 //! Logs as JSON lines on stdout (CloudWatch's structured format), honouring
 //! Lambda's advanced logging controls: `AWS_LAMBDA_LOG_FORMAT` (`Text` switches to
 //! plain lines) and `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else `INFO`).
+//!
+//! The level applies to this project's own crates only. Every other crate is
+//! capped at INFO whatever the level: at DEBUG and TRACE the Lambda runtime,
+//! hyper, h2, the AWS SDK and the MongoDB driver log raw events, headers and
+//! commands, which carry passwords, bearer tokens and hashes.
 
 use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+
+/// The crates whose own log lines follow the configured level: ours, which
+/// never log a secret at any level.
+const OUR_CRATES: &[&str] = &["shared", "login", "logout", "graphql", "auth_admin"];
 
 pub fn init() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
@@ -10,8 +19,8 @@ pub fn init() {
         .map(|raw| level_filter(&raw))
         .unwrap_or(LevelFilter::INFO);
     let filter = EnvFilter::builder()
-        .with_default_directive(level.into())
-        .parse_lossy("");
+        .with_default_directive(level.min(LevelFilter::INFO).into())
+        .parse_lossy(directives(level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
@@ -27,6 +36,16 @@ pub fn init() {
             .with_current_span(false)
             .try_init()
     };
+}
+
+/// `shared=<level>,login=<level>,…`: the configured level for our crates.
+fn directives(level: LevelFilter) -> String {
+    let level = level.to_string().to_ascii_lowercase();
+    OUR_CRATES
+        .iter()
+        .map(|name| format!("{name}={level}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Lambda's level names, which include FATAL, to a tracing level.
@@ -50,5 +69,15 @@ mod tests {
         assert_eq!(level_filter("FATAL"), LevelFilter::ERROR);
         assert_eq!(level_filter("Debug"), LevelFilter::DEBUG);
         assert_eq!(level_filter("nonsense"), LevelFilter::INFO);
+    }
+
+    #[test]
+    fn only_our_crates_follow_a_verbose_level() {
+        assert_eq!(
+            directives(LevelFilter::TRACE),
+            "shared=trace,login=trace,logout=trace,graphql=trace,auth_admin=trace"
+        );
+        assert_eq!(LevelFilter::TRACE.min(LevelFilter::INFO), LevelFilter::INFO);
+        assert_eq!(LevelFilter::WARN.min(LevelFilter::INFO), LevelFilter::WARN);
     }
 }

@@ -15,6 +15,7 @@ pub const EMPTY: &str = "empty values not allowed";
 pub const HAS_SPACES: &str = "Must not contain spaces";
 pub const UNKNOWN: &str = "unknown field";
 pub const NOT_OBJECT: &str = "must be a JSON object";
+pub const INVISIBLE: &str = "Must not contain control or invisible characters";
 
 /// The rules for one string field.
 pub struct StringField {
@@ -22,6 +23,9 @@ pub struct StringField {
     pub min_len: usize,
     pub max_len: usize,
     pub no_spaces: bool,
+    /// Refuse every Unicode whitespace (not only U+0020) and every control or
+    /// format character: such a name looks like another one, or forges log lines.
+    pub visible_only: bool,
 }
 
 impl StringField {
@@ -32,6 +36,7 @@ impl StringField {
         min_len: 0,
         max_len: USERNAME_MAX_LEN,
         no_spaces: true,
+        visible_only: false,
     };
 
     /// A password at login; no minimum, for the same reason.
@@ -40,6 +45,7 @@ impl StringField {
         min_len: 0,
         max_len: PASSWORD_MAX_LEN,
         no_spaces: true,
+        visible_only: false,
     };
 
     /// The rules a new username must meet.
@@ -49,6 +55,7 @@ impl StringField {
             min_len: rules.username_min_length,
             max_len: USERNAME_MAX_LEN,
             no_spaces: true,
+            visible_only: true,
         }
     }
 
@@ -59,6 +66,7 @@ impl StringField {
             min_len: rules.password_min_length,
             max_len: PASSWORD_MAX_LEN,
             no_spaces: true,
+            visible_only: false,
         }
     }
 
@@ -71,8 +79,12 @@ impl StringField {
             Some(format!("min length is {}", self.min_len))
         } else if length > self.max_len {
             Some(format!("max length is {}", self.max_len))
-        } else if self.no_spaces && value.contains(' ') {
+        } else if (self.no_spaces && value.contains(' '))
+            || (self.visible_only && value.chars().any(char::is_whitespace))
+        {
             Some(HAS_SPACES.to_owned())
+        } else if self.visible_only && value.chars().any(is_control_or_format) {
+            Some(INVISIBLE.to_owned())
         } else {
             None
         }
@@ -121,6 +133,18 @@ pub fn string_fields(body: &[u8], fields: &[StringField]) -> Result<Vec<String>,
     }
 }
 
+/// Unicode's control (Cc) and format (Cf) characters: zero-width spaces and
+/// joiners, direction overrides, the byte order mark, soft hyphen and the like.
+fn is_control_or_format(c: char) -> bool {
+    c.is_control()
+        || matches!(u32::from(c),
+            0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891
+            | 0x08E2 | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
+            | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
+            | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001
+            | 0xE0020..=0xE007F)
+}
+
 pub fn reject(errors: &mut FieldErrors, field: &str, reason: String) {
     errors.entry(field.to_owned()).or_default().push(reason);
 }
@@ -135,12 +159,14 @@ mod tests {
             min_len: 0,
             max_len: 10,
             no_spaces: true,
+            visible_only: false,
         },
         StringField {
             name: "password",
             min_len: 0,
             max_len: 10,
             no_spaces: true,
+            visible_only: false,
         },
     ];
 
@@ -200,10 +226,33 @@ mod tests {
             min_len: 3,
             max_len: 5,
             no_spaces: true,
+            visible_only: false,
         };
         assert_eq!(field.check("ab"), Some("min length is 3".to_owned()));
         assert_eq!(field.check("ñññ"), None);
         assert_eq!(field.check("abcdef"), Some("max length is 5".to_owned()));
+    }
+
+    #[test]
+    fn new_usernames_refuse_every_whitespace_control_and_format_character() {
+        let rules = AccountRules {
+            username_min_length: 1,
+            password_min_length: 1,
+        };
+        let field = StringField::new_username(rules);
+        for name in ["a\tb", "a\nb", "a\u{a0}b", "a\u{2028}b", "a\u{3000}b"] {
+            assert_eq!(field.check(name), Some(HAS_SPACES.to_owned()), "{name:?}");
+        }
+        for name in [
+            "a\u{200b}b",
+            "a\u{202e}b",
+            "a\u{feff}b",
+            "a\u{7}b",
+            "a\u{ad}b",
+        ] {
+            assert_eq!(field.check(name), Some(INVISIBLE.to_owned()), "{name:?}");
+        }
+        assert_eq!(field.check("ñandú-2"), None);
     }
 
     #[test]

@@ -33,8 +33,10 @@ pub const ROOT_FIELDS: &[RootField] = &[
     RootField::new("update_user", ADMIN),
     RootField::new("delete_user", ADMIN),
     RootField::new("reset_password", ADMIN),
-    RootField::new("refresh_token", EVERYONE).needs_no_live_token(),
+    RootField::new(REFRESH_TOKEN, EVERYONE).needs_no_live_token(),
 ];
+
+pub const REFRESH_TOKEN: &str = "refresh_token";
 
 /// `__typename` names the root type and nothing more: it is allowed wherever
 /// the fields beside it are.
@@ -156,7 +158,15 @@ impl AccessRules {
 /// The caller's role for this request, as the access check sees it.
 pub struct CallerRole(pub Option<String>);
 
-/// Runs [`AccessRules::allows`] before every root field.
+/// `GRAPHQL_INTROSPECTION`, as the access check sees it.
+pub struct IntrospectionEnabled(pub bool);
+
+/// The error for `__schema` / `__type` while introspection is off: tools then
+/// say why, instead of failing on `{"__schema": null}`.
+pub const INTROSPECTION_DISABLED: &str = "introspection is disabled";
+
+/// Runs [`AccessRules::allows`] before every root field, and refuses
+/// introspection while it is off.
 pub struct AccessControl;
 
 impl ExtensionFactory for AccessControl {
@@ -176,6 +186,14 @@ impl Extension for AccessControlExtension {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let is_root = info.path_node.parent.is_none();
+        let introspection_off = || {
+            !ctx.data_opt::<IntrospectionEnabled>()
+                .is_some_and(|enabled| enabled.0)
+        };
+        if is_root && matches!(info.name, "__schema" | "__type") && introspection_off() {
+            let position = Some(info.field.name.pos);
+            return Err(ServerError::new(INTROSPECTION_DISABLED, position));
+        }
         if is_root && !info.is_for_introspection {
             let rules = ctx.data_opt::<AccessRules>();
             let role = ctx.data_opt::<CallerRole>().and_then(|r| r.0.as_deref());

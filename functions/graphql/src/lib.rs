@@ -13,7 +13,7 @@ pub mod request;
 pub mod schema;
 pub mod settings;
 
-use access::{root_field, CallerRole, RootField, TYPENAME};
+use access::{root_field, AccessRules, CallerRole, RootField, REFRESH_TOKEN, TYPENAME};
 use async_graphql::Response as GraphqlResponse;
 use lambda_http::http::{header::CONTENT_TYPE, StatusCode};
 use request::RequestError;
@@ -21,20 +21,28 @@ use schema::{AuthSchema, Identity};
 use settings::GraphqlSettings;
 use shared::guard::{self, OnPendingPasswordChange};
 use shared::lambda_http::{self, Body, Request, Response};
-use shared::{http, response, serve, App, ServiceError};
+use shared::{directory, http, response, serve, App, ServiceError};
 use std::convert::Infallible;
 use std::sync::Arc;
 
 pub struct GraphqlService {
     app: Arc<App>,
     schema: AuthSchema,
+    /// The rules the schema enforces, for the one decision taken before it runs
+    /// (whether a refresh needs its caller's role).
+    access: AccessRules,
 }
 
 impl GraphqlService {
     pub fn new(app: App, settings: GraphqlSettings) -> Self {
         let app = Arc::new(app);
-        let schema = schema::build(app.clone(), settings.access, settings.introspection);
-        GraphqlService { app, schema }
+        let access = settings.access;
+        let schema = schema::build(app.clone(), access.clone(), settings.introspection);
+        GraphqlService {
+            app,
+            schema,
+            access,
+        }
     }
 
     pub fn app(&self) -> &App {
@@ -64,26 +72,7 @@ async fn graphql(
         Err(err) => return Ok(request_error(&err)),
     };
 
-    let identity = match http::authorization(request) {
-        None => Identity::default(),
-        Some(header) if scope == Scope::RefreshOnly => Identity {
-            caller: None,
-            user_id: Some(guard::token_owner(service.app(), header)?),
-        },
-        Some(header) => {
-            let pending_change = if scope == Scope::PasswordChangeExempt {
-                OnPendingPasswordChange::Allow
-            } else {
-                OnPendingPasswordChange::Refuse
-            };
-            let caller = guard::authenticate(service.app(), Some(header), pending_change).await?;
-            Identity {
-                user_id: Some(caller.user.id),
-                caller: Some(caller),
-            }
-        }
-    };
-    let role = identity.caller.as_ref().map(|c| c.role.name.clone());
+    let (identity, role) = identify(service, http::authorization(request), scope).await?;
     let identity = Arc::new(identity);
 
     let mut responses = Vec::with_capacity(requests.len());
@@ -94,6 +83,49 @@ async fn graphql(
         responses.push(service.schema.execute(graphql_request).await);
     }
     Ok(graphql_response(responses))
+}
+
+/// Who calls, and the role the access rules see. Without `Authorization`:
+/// anonymous. For a refresh-only request the access token need not be live, only
+/// ours; its owner's role is read only when the configured rule for
+/// `refresh_token` does not admit anonymous callers (by default it does).
+async fn identify(
+    service: &GraphqlService,
+    authorization: Option<&str>,
+    scope: Scope,
+) -> Result<(Identity, Option<String>), ServiceError> {
+    let app = service.app();
+    let Some(header) = authorization else {
+        return Ok((Identity::default(), None));
+    };
+    if scope == Scope::RefreshOnly {
+        let user_id = guard::token_owner(app, header)?;
+        let role = if service.access.allows(REFRESH_TOKEN, None) {
+            None
+        } else {
+            directory::user(&app.store, user_id)
+                .await?
+                .and_then(|user| user.role)
+                .map(|role| role.name)
+        };
+        let identity = Identity {
+            caller: None,
+            user_id: Some(user_id),
+        };
+        return Ok((identity, role));
+    }
+    let pending_change = if scope == Scope::PasswordChangeExempt {
+        OnPendingPasswordChange::Allow
+    } else {
+        OnPendingPasswordChange::Refuse
+    };
+    let caller = guard::authenticate(app, Some(header), pending_change).await?;
+    let role = Some(caller.role.name.clone());
+    let identity = Identity {
+        user_id: Some(caller.user.id),
+        caller: Some(caller),
+    };
+    Ok((identity, role))
 }
 
 /// What the root fields of every operation allow the guard to relax.

@@ -7,7 +7,8 @@ async fn main() -> Result<(), Error> {
         // `start` has logged why, naming the setting at fault.
         std::process::exit(1);
     };
-    let settings = match GraphqlSettings::from_env() {
+    // The secret's values win over the environment, as for the shared settings.
+    let settings = match GraphqlSettings::from_lookup(|name| app.setting(name)) {
         Ok(settings) => settings,
         Err(err) => {
             tracing::error!(error = %err, "start-up failed");

@@ -2,7 +2,9 @@
 //! `{"query", "variables", "operationName"}` (or a batch: a list of them), or the
 //! bare document the seed shows, whatever the `Content-Type`.
 
-use async_graphql::parser::types::{DocumentOperations, Selection};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+};
 use async_graphql::{BatchRequest, Request};
 
 /// A batch holds at most this many operations.
@@ -21,6 +23,8 @@ pub enum RequestError {
     BatchTooLarge,
     #[error("an operation may select at most {MAX_ROOT_FIELDS} root fields")]
     TooManyRootFields,
+    #[error("fragments may spread fragments at most {MAX_FRAGMENT_NESTING} deep")]
+    FragmentsTooDeep,
 }
 
 pub fn decode(body: &[u8], content_type: Option<&str>) -> Result<Vec<Request>, RequestError> {
@@ -65,9 +69,11 @@ fn has_queries(value: &serde_json::Value) -> bool {
     }
 }
 
-/// The root fields a request selects, when they can be read off without running
-/// it. `None` when the document doesn't parse or selects through fragments;
-/// such a request gets no exemption.
+/// The root fields the operation that will run selects, aliases counted and
+/// fragments (spread or inline) expanded, so the cap can't be dodged by naming
+/// the operation or moving fields into fragments. `None` when the document
+/// doesn't parse, or names no operation that could run; async-graphql then
+/// refuses it before any resolver runs.
 pub fn root_fields(request: &Request) -> Result<Option<Vec<String>>, RequestError> {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return Ok(None);
@@ -78,20 +84,68 @@ pub fn root_fields(request: &Request) -> Result<Option<Vec<String>>, RequestErro
             Some(operation) => operation,
             None => return Ok(None),
         },
-        (DocumentOperations::Multiple(_), None) => return Ok(None),
+        // One named operation runs without `operationName`; with several, none
+        // runs, but every one is held to the cap anyway.
+        (DocumentOperations::Multiple(operations), None) => {
+            let mut only = None;
+            for operation in operations.values() {
+                let mut names = Vec::new();
+                expand(&operation.node.selection_set.node, &document, &mut names, 0)?;
+                only = Some(names);
+            }
+            return Ok(if operations.len() == 1 { only } else { None });
+        }
     };
-    let items = &operation.node.selection_set.node.items;
-    if items.len() > MAX_ROOT_FIELDS {
-        return Err(RequestError::TooManyRootFields);
+    let mut names = Vec::new();
+    expand(&operation.node.selection_set.node, &document, &mut names, 0)?;
+    Ok(Some(names))
+}
+
+/// Fragments may spread fragments; deeper than this is refused (a cycle is
+/// invalid GraphQL, but this runs before validation).
+const MAX_FRAGMENT_NESTING: usize = 8;
+
+/// Appends the field names `selections` selects at this level, through
+/// fragments, failing as soon as there are more than [`MAX_ROOT_FIELDS`].
+fn expand(
+    selections: &SelectionSet,
+    document: &ExecutableDocument,
+    names: &mut Vec<String>,
+    nesting: usize,
+) -> Result<(), RequestError> {
+    if nesting > MAX_FRAGMENT_NESTING {
+        return Err(RequestError::FragmentsTooDeep);
     }
-    let mut names = Vec::with_capacity(items.len());
-    for item in items {
+    for item in &selections.items {
         match &item.node {
-            Selection::Field(field) => names.push(field.node.name.node.to_string()),
-            _ => return Ok(None),
+            Selection::Field(field) => {
+                names.push(field.node.name.node.to_string());
+                if names.len() > MAX_ROOT_FIELDS {
+                    return Err(RequestError::TooManyRootFields);
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                expand(
+                    &fragment.node.selection_set.node,
+                    document,
+                    names,
+                    nesting + 1,
+                )?;
+            }
+            Selection::FragmentSpread(spread) => {
+                // An unknown fragment fails validation later; nothing to count.
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    expand(
+                        &fragment.node.selection_set.node,
+                        document,
+                        names,
+                        nesting + 1,
+                    )?;
+                }
+            }
         }
     }
-    Ok(Some(names))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -147,11 +201,44 @@ mod tests {
     }
 
     #[test]
-    fn fragments_and_unparsable_documents_give_no_field_list() {
+    fn fragments_are_expanded_into_the_root_fields() {
         assert_eq!(
-            root_fields(&Request::new("{ ...F } fragment F on Query { me { id } }")).unwrap(),
-            None
+            root_fields(&Request::new(
+                "{ ...F ... on Query { roles { id } } } fragment F on Query { me { id } }"
+            ))
+            .unwrap(),
+            Some(vec!["me".to_owned(), "roles".to_owned()])
         );
+    }
+
+    #[test]
+    fn unparsable_documents_give_no_field_list() {
         assert_eq!(root_fields(&Request::new("{ me { ")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_named_operation_without_operation_name_is_held_to_the_cap() {
+        let many: String = (0..11).map(|i| format!("a{i}: me {{ id }} ")).collect();
+        let request = Request::new(format!("query Q {{ {many} }}"));
+        assert_eq!(
+            root_fields(&request).unwrap_err(),
+            RequestError::TooManyRootFields
+        );
+    }
+
+    #[test]
+    fn fields_behind_fragments_count_against_the_cap() {
+        let many: String = (0..6).map(|i| format!("a{i}: me {{ id }} ")).collect();
+        let spread =
+            format!("{{ ...F ... on Query {{ {many} }} }} fragment F on Query {{ {many} }}");
+        assert_eq!(
+            root_fields(&Request::new(spread)).unwrap_err(),
+            RequestError::TooManyRootFields
+        );
+        let cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+        assert_eq!(
+            root_fields(&Request::new(cycle)).unwrap_err(),
+            RequestError::FragmentsTooDeep
+        );
     }
 }

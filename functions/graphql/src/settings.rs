@@ -12,10 +12,6 @@ pub struct GraphqlSettings {
 }
 
 impl GraphqlSettings {
-    pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let source = Source(&lookup);
         let access = match source.get("GRAPHQL_ACCESS_CONTROL") {

@@ -7,14 +7,24 @@ use mongodb::IndexModel;
 use std::time::Duration;
 
 impl Store {
-    /// Creates the unique indexes the Python service created (same names, same
-    /// keys, so an existing database sees no change). They decide races between
-    /// concurrent writes of one username or token id.
+    /// Creates the unique indexes the Python service creates, exactly as
+    /// mongoengine sends them (name `<field>_1`, `unique`, `sparse: false`,
+    /// `background: false`): a server that compares index options strictly
+    /// would otherwise refuse the Python service's own index creation when it
+    /// starts beside us. They decide races between concurrent writes of one
+    /// username or token id.
     pub async fn ensure_unique_indexes(&self) -> Result<(), StoreError> {
+        #[allow(deprecated)] // `background` is ignored by servers since 4.2, but compared.
         let unique = |field: &str| {
+            let options = IndexOptions::builder()
+                .name(format!("{field}_1"))
+                .background(false)
+                .unique(true)
+                .sparse(false)
+                .build();
             IndexModel::builder()
                 .keys(doc! { field: 1 })
-                .options(IndexOptions::builder().unique(true).build())
+                .options(options)
                 .build()
         };
         bounded(async {

@@ -10,7 +10,7 @@
 //! input (one line), never from the command line, where `ps` would show it.
 
 use secrecy::SecretString;
-use shared::accounts::{self, AccountError, NewAccount};
+use shared::accounts::{self, AccountError, Actor, NewAccount};
 use shared::session;
 use shared::settings::{AccountRules, DatabaseSettings};
 use shared::setup;
@@ -77,7 +77,7 @@ async fn run(args: &[String]) -> Result<String, String> {
                 password_confirmed: password,
                 role,
             };
-            let user = accounts::create_user(&store, rules, account)
+            let user = accounts::create_user(&store, rules, Actor::Operator, account)
                 .await
                 .map_err(describe)?;
             Ok(format!("user {} created ({})", user.username, user.id))

@@ -8,7 +8,7 @@ mod types;
 pub use mutation::Mutation;
 pub use query::Query;
 
-use crate::access::{AccessControl, AccessRules};
+use crate::access::{AccessControl, AccessRules, IntrospectionEnabled};
 use async_graphql::{Context, EmptySubscription, Schema};
 use shared::guard::Caller;
 use shared::{App, UserId};
@@ -38,6 +38,7 @@ pub fn build(app: Arc<App>, access: AccessRules, introspection: bool) -> AuthSch
     let builder = Schema::build(Query, Mutation, EmptySubscription)
         .data(app)
         .data(access)
+        .data(IntrospectionEnabled(introspection))
         .extension(AccessControl)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

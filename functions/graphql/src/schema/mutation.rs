@@ -4,13 +4,15 @@ use super::{app, identity};
 use crate::ids;
 use async_graphql::{Context, Object, Result};
 use secrecy::{ExposeSecret, SecretString};
-use shared::accounts::{self, NewAccount, PasswordChangeForm};
+use shared::accounts::{self, Actor, NewAccount, PasswordChangeForm};
 use shared::session;
 
 pub struct Mutation;
 
 #[Object(rename_fields = "snake_case", rename_args = "snake_case")]
 impl Mutation {
+    /// Usernames are logged with `escape_debug`: a name stored before the rules
+    /// refused control characters must not forge a log line in the Text format.
     /// The caller changes their own password; their other sessions end.
     async fn update_password(
         &self,
@@ -34,7 +36,7 @@ impl Mutation {
         )
         .await
         .map_err(from_account)?;
-        tracing::info!(username = %caller.user.username, "password changed");
+        tracing::info!(username = %caller.user.username.escape_debug(), "password changed");
         Ok(Some(UpdatePassword { ok: true }))
     }
 
@@ -50,10 +52,10 @@ impl Mutation {
             password_confirmed: SecretString::from(input.password_confirmed),
             role: input.role,
         };
-        let user = accounts::create_user(&app.store, app.settings.accounts, account)
+        let user = accounts::create_user(&app.store, app.settings.accounts, actor(ctx), account)
             .await
             .map_err(from_account)?;
-        tracing::info!(username = %user.username, by = %caller_name(ctx), "user created");
+        tracing::info!(username = %user.username.escape_debug(), by = %caller_name(ctx).escape_debug(), "user created");
         Ok(Some(CreateUser { user: User(user) }))
     }
 
@@ -63,10 +65,12 @@ impl Mutation {
         input: UpdateUserInput,
     ) -> Result<Option<UpdateUser>> {
         let id = ids::user_id(&input.id).ok_or_else(id_not_valid)?;
-        let user = accounts::update_user(&app(ctx).store, id, input.change_password, input.active)
+        let store = &app(ctx).store;
+        let (change_password, active) = (input.change_password, input.active);
+        let user = accounts::update_user(store, actor(ctx), id, change_password, active)
             .await
             .map_err(from_account)?;
-        tracing::info!(username = %user.username, by = %caller_name(ctx), "user updated");
+        tracing::info!(username = %user.username.escape_debug(), by = %caller_name(ctx).escape_debug(), "user updated");
         Ok(Some(UpdateUser { user: User(user) }))
     }
 
@@ -76,10 +80,10 @@ impl Mutation {
         input: DeleteUserInput,
     ) -> Result<Option<DeleteUser>> {
         let id = ids::user_id(&input.id).ok_or_else(id_not_valid)?;
-        accounts::delete_user(&app(ctx).store, id)
+        accounts::delete_user(&app(ctx).store, actor(ctx), id)
             .await
             .map_err(from_account)?;
-        tracing::info!(user_id = %id, by = %caller_name(ctx), "user deleted");
+        tracing::info!(user_id = %id, by = %caller_name(ctx).escape_debug(), "user deleted");
         Ok(Some(DeleteUser { ok: true }))
     }
 
@@ -92,10 +96,11 @@ impl Mutation {
         let id = ids::user_id(&input.id).ok_or_else(id_not_valid)?;
         let app = app(ctx);
         let length = app.settings.reset_password_length;
-        let password = accounts::reset_password(&app.store, app.settings.accounts, length, id)
+        let rules = app.settings.accounts;
+        let password = accounts::reset_password(&app.store, rules, actor(ctx), length, id)
             .await
             .map_err(from_account)?;
-        tracing::info!(user_id = %id, by = %caller_name(ctx), "password reset");
+        tracing::info!(user_id = %id, by = %caller_name(ctx).escape_debug(), "password reset");
         Ok(Some(ResetPassword {
             password: password.expose_secret().to_owned(),
         }))
@@ -117,6 +122,19 @@ impl Mutation {
             refresh_token: tokens.refresh_token,
             expires_in: app.settings.token_expire_minutes,
         }))
+    }
+}
+
+/// The caller as `PROTECTED_ROLES` sees them; an anonymous caller (if a rule
+/// lets one this far) holds no role at all.
+fn actor<'a>(ctx: &Context<'a>) -> Actor<'a> {
+    let role = identity(ctx)
+        .caller
+        .as_ref()
+        .map_or("", |caller| caller.role.name.as_str());
+    Actor::Caller {
+        role,
+        protected: &app(ctx).settings.protected_roles,
     }
 }
 
