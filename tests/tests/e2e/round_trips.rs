@@ -63,14 +63,14 @@ async fn login_takes_two_commands_and_three_when_it_rehashes() {
     let (app, commands) = counted_app(&db).await;
 
     let body = json!({"username": "alice", "password": "alice-password"});
-    let response = login::handle(&app, request("/admin/login", body, None))
+    let response = ::login::handle(&app, request("/admin/login", body, None))
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(take(&commands), ["aggregate", "insert"]);
 
     let body = json!({"username": "legacy", "password": PYTHON_BCRYPT_PASSWORD});
-    let response = login::handle(&app, request("/admin/login", body, None))
+    let response = ::login::handle(&app, request("/admin/login", body, None))
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
@@ -79,7 +79,7 @@ async fn login_takes_two_commands_and_three_when_it_rehashes() {
     assert_eq!(sent, ["aggregate", "insert", "update"]);
 
     let body = json!({"username": "nobody", "password": "x-password"});
-    let response = login::handle(&app, request("/admin/login", body, None))
+    let response = ::login::handle(&app, request("/admin/login", body, None))
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
@@ -94,7 +94,7 @@ async fn logout_takes_three_commands_of_which_the_guard_two() {
     let (app, commands) = counted_app(&db).await;
 
     let body = json!({"username": "alice", "password": "alice-password"});
-    let login = login::handle(&app, request("/admin/login", body, None))
+    let login = ::login::handle(&app, request("/admin/login", body, None))
         .await
         .unwrap();
     let token = json_body(&login)["data"]["token"]
@@ -103,7 +103,7 @@ async fn logout_takes_three_commands_of_which_the_guard_two() {
         .to_owned();
     take(&commands);
 
-    let response = logout::handle(&app, request("/admin/logout", json!({}), Some(&token)))
+    let response = ::logout::handle(&app, request("/admin/logout", json!({}), Some(&token)))
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
@@ -112,7 +112,7 @@ async fn logout_takes_three_commands_of_which_the_guard_two() {
     assert_eq!(sent, ["aggregate", "delete", "find"]);
 
     // Refused by the guard after its two commands; nothing deleted.
-    let response = logout::handle(&app, request("/admin/logout", json!({}), Some(&token)))
+    let response = ::logout::handle(&app, request("/admin/logout", json!({}), Some(&token)))
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
@@ -121,7 +121,7 @@ async fn logout_takes_three_commands_of_which_the_guard_two() {
     assert_eq!(sent, ["aggregate", "find"]);
 
     // A token that fails verification costs no command at all.
-    let response = logout::handle(&app, request("/admin/logout", json!({}), Some("garbage")))
+    let response = ::logout::handle(&app, request("/admin/logout", json!({}), Some("garbage")))
         .await
         .unwrap();
     assert_eq!(response.status(), 401);

@@ -107,7 +107,7 @@ fn assert_error(response: &LambdaResponse, message: &str) {
 }
 
 fn global(kind: &str, id: &ObjectId) -> String {
-    graphql::ids::to_global(kind, id)
+    ::graphql::ids::to_global(kind, id)
 }
 
 const UPDATE_PASSWORD: &str =
@@ -336,7 +336,7 @@ async fn create_user_makes_a_user_who_can_log_in() {
     assert_eq!(user["change_password"], false);
     assert_eq!(user["role"]["name"], "support");
     let id =
-        graphql::ids::from_input("User", user["id"].as_str().unwrap()).expect("a User global id");
+        ::graphql::ids::from_input("User", user["id"].as_str().unwrap()).expect("a User global id");
     let stored = w.db.user_doc(id).await;
     assert!(stored
         .get_str("password")
