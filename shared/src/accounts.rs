@@ -2,14 +2,13 @@
 //! by the `auth-admin` command today and by the GraphQL administration.
 
 use crate::error::{FieldErrors, ServiceError};
+use crate::ids::{RoleId, SessionId, UserId};
 use crate::password;
 use crate::password::Verdict;
-use crate::session::{PASSWORD_MAX_LEN, USERNAME_MAX_LEN};
 use crate::settings::AccountRules;
 use crate::store::{DbRef, NewRole, NewUser, Store, StoreError, UserRecord};
 use crate::validate::{self, StringField};
-use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::Document;
 use secrecy::{ExposeSecret, SecretString};
 
 /// A request to create a user.
@@ -50,26 +49,6 @@ impl From<StoreError> for AccountError {
     }
 }
 
-/// The rules a new username must meet.
-pub fn username_rules(rules: AccountRules) -> StringField {
-    StringField {
-        name: "username",
-        min_len: rules.username_min_length,
-        max_len: USERNAME_MAX_LEN,
-        no_spaces: true,
-    }
-}
-
-/// The rules a new password must meet, reported under `field`.
-pub fn password_rules(rules: AccountRules, field: &'static str) -> StringField {
-    StringField {
-        name: field,
-        min_len: rules.password_min_length,
-        max_len: PASSWORD_MAX_LEN,
-        no_spaces: true,
-    }
-}
-
 /// Creates a user, checking in the Python service's order: fields, confirmation,
 /// role, username. The unique index has the last word on the username, so two
 /// concurrent creations of one name give one user and one `UsernameExists`.
@@ -81,9 +60,9 @@ pub async fn create_user(
     let username = account.username.to_lowercase();
     let mut errors = FieldErrors::new();
     for (field, value) in [
-        (username_rules(rules), username.as_str()),
+        (StringField::new_username(rules), username.as_str()),
         (
-            password_rules(rules, "password"),
+            StringField::new_password(rules, "password"),
             account.password.expose_secret(),
         ),
     ] {
@@ -115,7 +94,7 @@ pub async fn create_user(
         password: hash,
         active: true,
         change_password: false,
-        role: DbRef::to("role", role.id),
+        role: DbRef::to_role(role.id),
     };
     let id = match store.insert_user(&user).await {
         Ok(id) => id,
@@ -140,10 +119,10 @@ pub async fn change_own_password(
     store: &Store,
     rules: AccountRules,
     user: &UserRecord,
-    keep_session: Option<ObjectId>,
-    change: PasswordChange,
+    keep_session: Option<SessionId>,
+    change: PasswordChangeForm,
 ) -> Result<(), AccountError> {
-    let field = password_rules(rules, "new_password");
+    let field = StringField::new_password(rules, "new_password");
     if let Some(reason) = field.check(change.new_password.expose_secret()) {
         return Err(AccountError::Invalid(FieldErrors::from([(
             field.name.to_owned(),
@@ -166,16 +145,16 @@ pub async fn change_own_password(
     let hash = password::hash_off_executor(change.new_password)
         .await
         .map_err(ServiceError::from)?;
-    let changes = doc! { "password": hash, "change_password": false };
-    if !store.update_user(user.id, changes).await? {
+    if !store.set_password(user.id, &hash, false).await? {
         return Err(AccountError::NotFound);
     }
     store.delete_sessions_of(user.id, keep_session).await?;
     Ok(())
 }
 
-/// The three inputs of a password change.
-pub struct PasswordChange {
+/// What a user types to change their password: the current one, the new one,
+/// and the new one again.
+pub struct PasswordChangeForm {
     pub current_password: SecretString,
     pub new_password: SecretString,
     pub password_confirmed: SecretString,
@@ -189,14 +168,13 @@ pub async fn reset_password(
     store: &Store,
     rules: AccountRules,
     length: usize,
-    user_id: ObjectId,
+    user_id: UserId,
 ) -> Result<SecretString, AccountError> {
     let password = random_password(length.max(rules.password_min_length));
     let hash = password::hash_off_executor(password.clone())
         .await
         .map_err(ServiceError::from)?;
-    let changes = doc! { "password": hash, "change_password": true };
-    if !store.update_user(user_id, changes).await? {
+    if !store.set_password(user_id, &hash, true).await? {
         return Err(AccountError::NotFound);
     }
     store.delete_sessions_of(user_id, None).await?;
@@ -218,15 +196,11 @@ pub fn random_password(length: usize) -> SecretString {
 /// a user ends their sessions. Returns the user as it now is.
 pub async fn update_user(
     store: &Store,
-    user_id: ObjectId,
+    user_id: UserId,
     change_password: bool,
     active: Option<bool>,
 ) -> Result<UserRecord, AccountError> {
-    let mut changes = doc! { "change_password": change_password };
-    if let Some(active) = active {
-        changes.insert("active", active);
-    }
-    if !store.update_user(user_id, changes).await? {
+    if !store.set_flags(user_id, change_password, active).await? {
         return Err(AccountError::NotFound);
     }
     if active == Some(false) {
@@ -239,7 +213,7 @@ pub async fn update_user(
 }
 
 /// Deletes a user and ends their sessions.
-pub async fn delete_user(store: &Store, user_id: ObjectId) -> Result<(), AccountError> {
+pub async fn delete_user(store: &Store, user_id: UserId) -> Result<(), AccountError> {
     if !store.delete_user(user_id).await? {
         return Err(AccountError::NotFound);
     }
@@ -252,7 +226,7 @@ pub async fn create_role(
     store: &Store,
     name: &str,
     permissions: Document,
-) -> Result<ObjectId, AccountError> {
+) -> Result<RoleId, AccountError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(AccountError::Invalid(FieldErrors::from([(

@@ -1,6 +1,7 @@
 //! The one error type every request path returns. Each variant is an outcome a
 //! client can see; `response` turns it into a status and body in one place.
 
+use crate::password::PasswordError;
 use crate::store::StoreError;
 use crate::token::TokenError;
 use std::collections::BTreeMap;
@@ -32,8 +33,13 @@ pub enum ServiceError {
     // Server-side trouble: 5xx, logged with its cause, never shown to the client.
     #[error("database failure")]
     Store(#[from] StoreError),
+    #[error("password hashing failed")]
+    Password(#[from] PasswordError),
+    #[error("token signing failed")]
+    Signing(#[source] TokenError),
+    /// A broken invariant of our own, with no error underneath to keep.
     #[error("internal failure: {0}")]
-    Internal(String),
+    Internal(&'static str),
 }
 
 impl ServiceError {
@@ -51,13 +57,7 @@ impl From<TokenError> for ServiceError {
         match err {
             TokenError::Expired => ServiceError::SignatureExpired,
             TokenError::Invalid => ServiceError::InvalidToken,
-            TokenError::Signing | TokenError::EmptyKey => ServiceError::Internal(err.to_string()),
+            TokenError::Signing | TokenError::EmptyKey => ServiceError::Signing(err),
         }
-    }
-}
-
-impl From<crate::password::PasswordError> for ServiceError {
-    fn from(err: crate::password::PasswordError) -> Self {
-        ServiceError::Internal(err.to_string())
     }
 }

@@ -3,17 +3,17 @@
 
 use crate::app::App;
 use crate::error::ServiceError;
+use crate::ids::UserId;
 use crate::store::{RoleRecord, SessionRecord, UserRecord};
 use crate::token::AccessClaims;
-use mongodb::bson::oid::ObjectId;
 
-/// Whether a set `change_password` flag blocks the call (when
-/// `REQUIRE_PASSWORD_CHANGE` is on). The calls a user needs to change the password
-/// are exempt.
+/// What the guard does with a user whose `change_password` flag is set (when
+/// `REQUIRE_PASSWORD_CHANGE` is on): refuse the call, or let it through because
+/// it is one the user needs in order to change the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordChange {
-    Enforce,
-    Exempt,
+pub enum OnPendingPasswordChange {
+    Refuse,
+    Allow,
 }
 
 /// An authenticated caller.
@@ -31,14 +31,14 @@ pub struct Caller {
 pub async fn authenticate(
     app: &App,
     authorization: Option<&str>,
-    password_change: PasswordChange,
+    pending_change: OnPendingPasswordChange,
 ) -> Result<Caller, ServiceError> {
     let token = bearer_token(authorization).ok_or(ServiceError::Unauthorized)?;
-    let claims = app.tokens().verify_access(token)?;
-    let user_id = ObjectId::parse_str(&claims.sub).map_err(|_| ServiceError::InvalidToken)?;
+    let claims = app.keys().verify_access(token)?;
+    let user_id = UserId::from_subject(&claims.sub).ok_or(ServiceError::InvalidToken)?;
 
     let session = async {
-        if app.settings.white_list_token {
+        if app.settings.use_whitelist {
             app.store.session_by_access(&claims.uuid).await
         } else {
             Ok(None)
@@ -46,9 +46,9 @@ pub async fn authenticate(
     };
     let (session, user) = tokio::try_join!(session, app.store.user_by_id(user_id))?;
 
-    if app.settings.white_list_token {
+    if app.settings.use_whitelist {
         match &session {
-            Some(entry) if entry.user.id == user_id => {}
+            Some(entry) if entry.user_id() == user_id => {}
             // Not whitelisted (logged out, replaced) or whitelisted for someone else.
             _ => return Err(ServiceError::Unauthorized),
         }
@@ -65,7 +65,7 @@ pub async fn authenticate(
     };
     if app.settings.require_password_change
         && user.change_password
-        && password_change == PasswordChange::Enforce
+        && pending_change == OnPendingPasswordChange::Refuse
     {
         return Err(ServiceError::PasswordChangeRequired);
     }
@@ -75,6 +75,15 @@ pub async fn authenticate(
         session,
         claims,
     })
+}
+
+/// Whose the bearer token is, for a call where the token need not be live (a
+/// refresh-only request: the refresh token is the credential). It must still
+/// carry our signature; it may have expired or been logged out.
+pub fn token_owner(app: &App, authorization: &str) -> Result<UserId, ServiceError> {
+    let token = bearer_token(Some(authorization)).ok_or(ServiceError::Unauthorized)?;
+    let claims = app.keys().verify_access_signature(token)?;
+    UserId::from_subject(&claims.sub).ok_or(ServiceError::InvalidToken)
 }
 
 /// The token of an `Authorization` header that is exactly `Bearer <token>`.

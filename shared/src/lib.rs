@@ -1,17 +1,30 @@
-//! The library the auth functions share: settings, the MongoDB store, passwords,
-//! tokens, the bearer guard and the JSON responses. The function binaries are thin
-//! adapters from API Gateway events to [`session`] and [`guard`].
+//! The library the auth functions share. The function binaries are thin adapters
+//! from API Gateway events to the domain modules here; only the domain modules
+//! talk to the [`store`].
+//!
+//! - domain: [`session`] (login, logout, refresh), [`guard`] (the bearer check),
+//!   [`accounts`] (creating and changing users and roles), [`directory`]
+//!   (reading them), [`setup`] (indexes);
+//! - rules: [`validate`], [`password`], [`token`], [`settings`];
+//! - plumbing: [`app`] (built once per container), [`keyring`] (key rotation),
+//!   [`secrets`], [`store`], [`http`], [`serve`], [`response`] (the one
+//!   error-to-HTTP map), [`telemetry`].
 
 pub mod accounts;
 pub mod app;
+pub mod directory;
 pub mod error;
 pub mod guard;
 pub mod http;
+pub mod ids;
+pub mod keyring;
 pub mod password;
 pub mod response;
 pub mod secrets;
+pub mod serve;
 pub mod session;
 pub mod settings;
+pub mod setup;
 pub mod store;
 pub mod telemetry;
 pub mod token;
@@ -19,6 +32,8 @@ pub mod validate;
 
 pub use app::{start, App, InitError};
 pub use error::ServiceError;
+pub use ids::{RoleId, SessionId, UserId};
+pub use serve::serve;
 
 /// Re-exported so the function crates build on the same versions.
 pub use lambda_http;

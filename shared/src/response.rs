@@ -4,7 +4,6 @@ use crate::error::{FieldErrors, ServiceError};
 use lambda_http::http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
-use std::error::Error as _;
 
 #[derive(Serialize)]
 struct MessageBody<'a> {
@@ -78,7 +77,10 @@ impl ServiceError {
             ServiceError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServiceError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::Store(err) if err.is_outage() => StatusCode::SERVICE_UNAVAILABLE,
-            ServiceError::Store(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServiceError::Store(_)
+            | ServiceError::Password(_)
+            | ServiceError::Signing(_)
+            | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -94,7 +96,10 @@ impl ServiceError {
             ServiceError::MethodNotAllowed => "method_not_allowed",
             ServiceError::PayloadTooLarge => "payload_too_large",
             ServiceError::Store(err) if err.is_outage() => "service_unavailable",
-            ServiceError::Store(_) | ServiceError::Internal(_) => "internal_server_error",
+            ServiceError::Store(_)
+            | ServiceError::Password(_)
+            | ServiceError::Signing(_)
+            | ServiceError::Internal(_) => "internal_server_error",
         }
     }
 }
@@ -104,7 +109,8 @@ impl ServiceError {
 pub fn error(err: &ServiceError) -> Response<Body> {
     let status = err.status();
     if status.is_server_error() {
-        tracing::error!(error = %err, cause = %causes(err), status = status.as_u16(), "request failed");
+        let cause = causes(err);
+        tracing::error!(error = %err, %cause, status = status.as_u16(), "request failed");
     }
     let errors = match err {
         ServiceError::BadRequest(fields) => Some(fields),
@@ -120,7 +126,7 @@ pub fn error(err: &ServiceError) -> Response<Body> {
 }
 
 /// `a: b: c` from an error's sources.
-fn causes(err: &ServiceError) -> String {
+fn causes(err: &dyn std::error::Error) -> String {
     let mut chain = Vec::new();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -128,6 +134,16 @@ fn causes(err: &ServiceError) -> String {
         source = cause.source();
     }
     chain.join(": ")
+}
+
+/// The error and its sources, `error: cause: cause`, for a log line.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let causes = causes(err);
+    if causes.is_empty() {
+        err.to_string()
+    } else {
+        format!("{err}: {causes}")
+    }
 }
 
 /// Turns a handler's outcome into the response sent back.
@@ -186,7 +202,7 @@ mod tests {
 
     #[test]
     fn internal_details_never_reach_the_body() {
-        let response = error(&ServiceError::Internal("secret detail".into()));
+        let response = error(&ServiceError::Internal("secret detail"));
         let text = serde_json::to_string(&body(&response)).unwrap();
         assert!(!text.contains("secret detail"));
     }

@@ -9,6 +9,7 @@
 //! forever) and retries three times; here every call is bounded, so a cold start
 //! with Secrets Manager down fails within seconds.
 
+use crate::settings::{Settings, SettingsError};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
@@ -53,6 +54,11 @@ impl std::fmt::Debug for SecretValues {
 impl SecretValues {
     pub fn get(&self, name: &str) -> Option<String> {
         self.0.get(name).cloned()
+    }
+
+    /// The settings, with the secret's values winning over the environment's.
+    pub fn settings(&self) -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|name| self.get(name).or_else(|| std::env::var(name).ok()))
     }
 
     /// Parses a SecretString.

@@ -1,19 +1,17 @@
-//! Login and logout: the domain behind the two REST routes.
+//! Sessions: login, logout, refresh, and ending them all. A session is one
+//! `whitelist_token` entry holding the ids of a live token pair.
 
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::guard::Caller;
+use crate::ids::UserId;
 use crate::password::{self, Verdict};
-use crate::store::{DbRef, NewSession, UserRecord};
+use crate::response::error_chain;
+use crate::store::{DbRef, NewSession, Store, StoreError, UserRecord};
 use crate::token::{TokenIds, TokenPair};
 use crate::validate::{self, StringField};
-use mongodb::bson::oid::ObjectId;
 use mongodb::bson::DateTime;
 use secrecy::{ExposeSecret, SecretString};
-
-/// Longer inputs are refused before any hashing work.
-pub const USERNAME_MAX_LEN: usize = 256;
-pub const PASSWORD_MAX_LEN: usize = 1024;
 
 /// A validated login body. The length minimums are not applied: passwords set
 /// under older, laxer rules must still log in.
@@ -26,27 +24,14 @@ pub struct Credentials {
 impl Credentials {
     /// `{"username": …, "password": …}` and nothing else, each a string without spaces.
     pub fn from_json(body: &[u8]) -> Result<Self, ServiceError> {
-        let fields = [
-            StringField {
-                name: "username",
-                min_len: 0,
-                max_len: USERNAME_MAX_LEN,
-                no_spaces: true,
-            },
-            StringField {
-                name: "password",
-                min_len: 0,
-                max_len: PASSWORD_MAX_LEN,
-                no_spaces: true,
-            },
-        ];
+        let fields = [StringField::LOGIN_USERNAME, StringField::LOGIN_PASSWORD];
         let mut values = validate::string_fields(body, &fields)?.into_iter();
         match (values.next(), values.next()) {
             (Some(username), Some(password)) => Ok(Credentials {
                 username: username.to_lowercase(),
                 password: SecretString::from(password),
             }),
-            _ => Err(ServiceError::Internal("validated body lost a field".into())),
+            _ => Err(ServiceError::Internal("validated body lost a field")),
         }
     }
 }
@@ -145,29 +130,29 @@ fn accept(
 
 /// Replaces an old hash with argon2id. A failure here must not fail the login
 /// that proved the password, so it is only logged; the next login tries again.
-async fn rehash(app: &App, user_id: ObjectId, password: SecretString) {
+async fn rehash(app: &App, user_id: UserId, password: SecretString) {
     let outcome = match password::hash_off_executor(password).await {
         Ok(hash) => app
             .store
-            .set_password_hash(user_id, &hash)
+            .replace_password_hash(user_id, &hash)
             .await
-            .map_err(|err| err.to_string()),
-        Err(err) => Err(err.to_string()),
+            .map_err(|err| error_chain(&err)),
+        Err(err) => Err(error_chain(&err)),
     };
     match outcome {
-        Ok(()) => tracing::info!(user_id = %user_id, "password rehashed to argon2id"),
-        Err(error) => tracing::warn!(user_id = %user_id, %error, "password rehash failed"),
+        Ok(()) => tracing::info!(%user_id, "password rehashed to argon2id"),
+        Err(error) => tracing::warn!(%user_id, %error, "password rehash failed"),
     }
 }
 
 /// Signs a token pair for `user_id` and whitelists it (when the whitelist is on).
-pub async fn open_session(app: &App, user_id: ObjectId) -> Result<TokenPair, ServiceError> {
-    let tokens = app.tokens().issue(&user_id.to_hex(), app.lifetimes())?;
-    if app.settings.white_list_token {
+pub async fn open_session(app: &App, user_id: UserId) -> Result<TokenPair, ServiceError> {
+    let tokens = app.keys().issue(&user_id.to_subject(), app.lifetimes())?;
+    if app.settings.use_whitelist {
         let entry = NewSession {
             uuid_access: tokens.access.uuid.clone(),
             uuid_refresh: tokens.refresh.uuid.clone(),
-            user: DbRef::to("user", user_id),
+            user: DbRef::to_user(user_id),
             created_at: DateTime::now(),
         };
         app.store.insert_session(&entry).await?;
@@ -185,7 +170,7 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<(), ServiceError> {
 }
 
 /// Trades a refresh token for a new pair. The refresh token is the credential;
-/// `caller`, the user of an access token sent along, if any, must own it.
+/// `user_id`, the user of an access token sent along, if any, must own it.
 ///
 /// With the whitelist on, the session's token ids are swapped in one atomic
 /// command before anything is signed, so a refresh token works once: the old
@@ -194,21 +179,21 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<(), ServiceError> {
 pub async fn refresh(
     app: &App,
     refresh_token: &str,
-    caller: Option<ObjectId>,
+    user_id: Option<UserId>,
 ) -> Result<TokenPair, ServiceError> {
-    let claims = app.tokens().verify_refresh(refresh_token)?;
-    if !app.settings.white_list_token {
-        let user_id = caller.ok_or(ServiceError::Unauthorized)?;
-        return Ok(app.tokens().issue(&user_id.to_hex(), app.lifetimes())?);
+    let claims = app.keys().verify_refresh(refresh_token)?;
+    if !app.settings.use_whitelist {
+        let user_id = user_id.ok_or(ServiceError::Unauthorized)?;
+        return Ok(app.keys().issue(&user_id.to_subject(), app.lifetimes())?);
     }
     let ids = TokenIds::new();
     let session = app
         .store
-        .rotate_session(&claims.uuid, caller, &ids.access, &ids.refresh)
+        .rotate_session(&claims.uuid, user_id, &ids)
         .await?
         .ok_or(ServiceError::Unauthorized)?;
-    let user_id = session.user.id;
-    let fit = app.store.user_by_id(user_id).await?.is_some_and(|user| {
+    let owner = session.user_id();
+    let fit = app.store.user_by_id(owner).await?.is_some_and(|user| {
         user.active
             && user
                 .role
@@ -219,6 +204,11 @@ pub async fn refresh(
         return Err(ServiceError::Unauthorized);
     }
     Ok(app
-        .tokens()
-        .issue_with_ids(&user_id.to_hex(), app.lifetimes(), ids)?)
+        .keys()
+        .issue_with_ids(&owner.to_subject(), app.lifetimes(), ids)?)
+}
+
+/// Ends every session of every user (`auth-admin clear-tokens`); how many ended.
+pub async fn end_all(store: &Store) -> Result<u64, StoreError> {
+    store.clear_sessions().await
 }

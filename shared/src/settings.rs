@@ -51,11 +51,13 @@ pub struct Settings {
     pub secret_refresh: std::time::Duration,
     pub database: DatabaseSettings,
     pub accounts: AccountRules,
-    /// Keep issued tokens in `whitelist_token` and refuse any token not there.
-    pub white_list_token: bool,
+    /// `WHITE_LIST_TOKEN`: keep issued tokens in `whitelist_token` and refuse
+    /// any token not there.
+    pub use_whitelist: bool,
     pub token_expire_minutes: u32,
     pub refresh_token_expire_minutes: u32,
-    pub reset_password_len_generator: usize,
+    /// `RESET_PASSWORD_LEN_GENERATOR`: the length of a generated password.
+    pub reset_password_length: usize,
     /// Refuse guarded calls from users whose `change_password` flag is set.
     pub require_password_change: bool,
     pub allowed_roles: AllowedRoles,
@@ -102,14 +104,14 @@ impl Settings {
             )?),
             database: DatabaseSettings::from_lookup(&lookup)?,
             accounts: AccountRules::from_lookup(&lookup)?,
-            white_list_token: source.boolean("WHITE_LIST_TOKEN", true)?,
+            use_whitelist: source.boolean("WHITE_LIST_TOKEN", true)?,
             token_expire_minutes: source.number("TOKEN_EXPIRE_MINUTES", 60, 1)?,
             refresh_token_expire_minutes: source.number(
                 "REFRESH_TOKEN_EXPIRE_MINUTES",
                 10080,
                 1,
             )?,
-            reset_password_len_generator: source.number("RESET_PASSWORD_LEN_GENERATOR", 8, 8)?,
+            reset_password_length: source.number("RESET_PASSWORD_LEN_GENERATOR", 8, 8)?,
             require_password_change: source.boolean("REQUIRE_PASSWORD_CHANGE", false)?,
             allowed_roles: source.roles("ALLOWED_ROLES")?,
         })
@@ -144,12 +146,13 @@ impl AccountRules {
     }
 }
 
-/// One place that turns raw strings into typed values and names the culprit.
-struct Source<'a, F: Fn(&str) -> Option<String>>(&'a F);
+/// One place that turns raw strings into typed values and names the culprit;
+/// a function's own settings (graphql's) are read through it too.
+pub struct Source<'a, F: Fn(&str) -> Option<String>>(pub &'a F);
 
 impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
     /// A set, non-blank value; surrounding whitespace is ignored.
-    fn get(&self, name: &str) -> Option<String> {
+    pub fn get(&self, name: &str) -> Option<String> {
         (self.0)(name)
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
@@ -173,7 +176,7 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
         }
     }
 
-    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, SettingsError> {
+    pub fn boolean(&self, name: &'static str, default: bool) -> Result<bool, SettingsError> {
         match self.get(name) {
             None => Ok(default),
             Some(value) => parse_bool(&value)
@@ -236,7 +239,8 @@ impl<F: Fn(&str) -> Option<String>> Source<'_, F> {
     }
 }
 
-fn invalid(name: &'static str, reason: impl Into<String>) -> SettingsError {
+/// The error for a set but unusable value of `name`.
+pub fn invalid(name: &'static str, reason: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
         name,
         reason: reason.into(),
@@ -244,7 +248,7 @@ fn invalid(name: &'static str, reason: impl Into<String>) -> SettingsError {
 }
 
 /// true/false, 1/0, yes/no, in any case.
-pub fn parse_bool(value: &str) -> Option<bool> {
+fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Some(true),
         "false" | "0" | "no" => Some(false),
@@ -274,12 +278,12 @@ mod tests {
     #[test]
     fn defaults_follow_the_contract() {
         let s = settings(&[]).unwrap();
-        assert!(s.white_list_token);
+        assert!(s.use_whitelist);
         assert_eq!(s.accounts.username_min_length, 3);
         assert_eq!(s.accounts.password_min_length, 8);
         assert_eq!(s.token_expire_minutes, 60);
         assert_eq!(s.refresh_token_expire_minutes, 10080);
-        assert_eq!(s.reset_password_len_generator, 8);
+        assert_eq!(s.reset_password_length, 8);
         assert!(!s.require_password_change);
         assert_eq!(s.allowed_roles, AllowedRoles::Only(vec!["admin".into()]));
         assert_eq!(s.database.name, "auth");
@@ -300,7 +304,7 @@ mod tests {
             ("0", false),
         ] {
             let s = settings(&[("WHITE_LIST_TOKEN", raw)]).unwrap();
-            assert_eq!(s.white_list_token, expected, "{raw}");
+            assert_eq!(s.use_whitelist, expected, "{raw}");
         }
     }
 

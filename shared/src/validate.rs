@@ -2,7 +2,12 @@
 //! so clients that display `errors` keep showing the same text.
 
 use crate::error::{FieldErrors, ServiceError};
+use crate::settings::AccountRules;
 use serde_json::{Map, Value};
+
+/// Longer inputs are refused before any hashing work.
+pub const USERNAME_MAX_LEN: usize = 256;
+pub const PASSWORD_MAX_LEN: usize = 1024;
 
 pub const REQUIRED: &str = "required field";
 pub const NOT_STRING: &str = "must be of string type";
@@ -20,6 +25,43 @@ pub struct StringField {
 }
 
 impl StringField {
+    /// A username at login. No minimum: names made under older, laxer rules
+    /// must still log in.
+    pub const LOGIN_USERNAME: StringField = StringField {
+        name: "username",
+        min_len: 0,
+        max_len: USERNAME_MAX_LEN,
+        no_spaces: true,
+    };
+
+    /// A password at login; no minimum, for the same reason.
+    pub const LOGIN_PASSWORD: StringField = StringField {
+        name: "password",
+        min_len: 0,
+        max_len: PASSWORD_MAX_LEN,
+        no_spaces: true,
+    };
+
+    /// The rules a new username must meet.
+    pub fn new_username(rules: AccountRules) -> StringField {
+        StringField {
+            name: "username",
+            min_len: rules.username_min_length,
+            max_len: USERNAME_MAX_LEN,
+            no_spaces: true,
+        }
+    }
+
+    /// The rules a new password must meet, reported under `field`.
+    pub fn new_password(rules: AccountRules, field: &'static str) -> StringField {
+        StringField {
+            name: field,
+            min_len: rules.password_min_length,
+            max_len: PASSWORD_MAX_LEN,
+            no_spaces: true,
+        }
+    }
+
     /// The first rule `value` breaks, as Cerberus words it.
     pub fn check(&self, value: &str) -> Option<String> {
         let length = value.chars().count();

@@ -19,19 +19,76 @@ use std::sync::Arc;
 pub const IS_AUTHENTICATED: &str = "is_authenticated";
 pub const IS_ANONYMOUSLY: &str = "is_anonymously";
 
-/// Every root field of the schema; a rule for anything else is a typo.
-pub const ROOT_FIELDS: &[&str] = &[
-    "me",
-    "user",
-    "users",
-    "roles",
-    "update_password",
-    "create_user",
-    "update_user",
-    "delete_user",
-    "reset_password",
-    "refresh_token",
+/// The one table of root fields: every Query and Mutation field of the schema
+/// (a test holds the two to the same set), who may call it by default, and
+/// what the guard relaxes for it. A field that is not here is denied to
+/// everyone, so a field added to the schema but not to this table is closed.
+pub const ROOT_FIELDS: &[RootField] = &[
+    RootField::new("me", SIGNED_IN).usable_during_password_change(),
+    RootField::new("user", ADMIN),
+    RootField::new("users", ADMIN),
+    RootField::new("roles", ADMIN),
+    RootField::new("update_password", SIGNED_IN).usable_during_password_change(),
+    RootField::new("create_user", ADMIN),
+    RootField::new("update_user", ADMIN),
+    RootField::new("delete_user", ADMIN),
+    RootField::new("reset_password", ADMIN),
+    RootField::new("refresh_token", EVERYONE).needs_no_live_token(),
 ];
+
+/// `__typename` names the root type and nothing more: it is allowed wherever
+/// the fields beside it are.
+pub const TYPENAME: &str = "__typename";
+
+/// Introspection's root fields (`__schema`, `__type`, `__typename`): GraphQL
+/// reserves the `__` prefix for them, so no field of ours can take it. Whether
+/// introspection answers at all is `GRAPHQL_INTROSPECTION`'s business.
+pub fn is_introspection(field: &str) -> bool {
+    field.starts_with("__")
+}
+
+const ADMIN: &[&str] = &["admin"];
+const SIGNED_IN: &[&str] = &[IS_AUTHENTICATED];
+const EVERYONE: &[&str] = &[IS_ANONYMOUSLY, IS_AUTHENTICATED];
+
+/// One row of [`ROOT_FIELDS`].
+#[derive(Debug, Clone, Copy)]
+pub struct RootField {
+    pub name: &'static str,
+    /// Who may call it unless `GRAPHQL_ACCESS_CONTROL` says otherwise.
+    pub default_roles: &'static [&'static str],
+    /// A user whose password change is pending may still call it.
+    pub password_change_exempt: bool,
+    /// Its own input is the credential (a refresh token), so an access token
+    /// sent along need not be live, only ours.
+    pub needs_no_live_token: bool,
+}
+
+impl RootField {
+    const fn new(name: &'static str, default_roles: &'static [&'static str]) -> Self {
+        RootField {
+            name,
+            default_roles,
+            password_change_exempt: false,
+            needs_no_live_token: false,
+        }
+    }
+
+    const fn usable_during_password_change(mut self) -> Self {
+        self.password_change_exempt = true;
+        self
+    }
+
+    const fn needs_no_live_token(mut self) -> Self {
+        self.needs_no_live_token = true;
+        self
+    }
+}
+
+/// The row of a root field, if the schema has one by that name.
+pub fn root_field(name: &str) -> Option<&'static RootField> {
+    ROOT_FIELDS.iter().find(|field| field.name == name)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRules {
@@ -57,25 +114,13 @@ struct Rule {
 
 impl Default for AccessRules {
     fn default() -> Self {
-        let admin = vec!["admin".to_owned()];
-        let anyone_signed_in = vec![IS_AUTHENTICATED.to_owned()];
-        let everyone = vec![IS_ANONYMOUSLY.to_owned(), IS_AUTHENTICATED.to_owned()];
-        let mut roles_by_field = HashMap::new();
-        for field in [
-            "user",
-            "users",
-            "roles",
-            "create_user",
-            "update_user",
-            "delete_user",
-            "reset_password",
-        ] {
-            roles_by_field.insert(field.to_owned(), admin.clone());
-        }
-        for field in ["me", "update_password"] {
-            roles_by_field.insert(field.to_owned(), anyone_signed_in.clone());
-        }
-        roles_by_field.insert("refresh_token".to_owned(), everyone);
+        let roles_by_field = ROOT_FIELDS
+            .iter()
+            .map(|field| {
+                let roles = field.default_roles.iter().map(|r| (*r).to_owned());
+                (field.name.to_owned(), roles.collect())
+            })
+            .collect();
         AccessRules { roles_by_field }
     }
 }
@@ -86,7 +131,7 @@ impl AccessRules {
         let rules: Vec<Rule> = serde_json::from_str(json).map_err(|_| AccessRulesError::Shape)?;
         let mut access = AccessRules::default();
         for rule in rules {
-            if !ROOT_FIELDS.contains(&rule.mutation.as_str()) {
+            if root_field(&rule.mutation).is_none() {
                 return Err(AccessRulesError::UnknownField(rule.mutation));
             }
             access.roles_by_field.insert(rule.mutation, rule.roles);
@@ -97,8 +142,8 @@ impl AccessRules {
     /// Whether a caller with `role` (`None`: anonymous) may resolve `field`.
     pub fn allows(&self, field: &str, role: Option<&str>) -> bool {
         let Some(roles) = self.roles_by_field.get(field) else {
-            // Not one of ours (`__typename`): nothing to protect.
-            return true;
+            // Not in the table: closed, unless it is introspection.
+            return is_introspection(field);
         };
         let has = |name: &str| roles.iter().any(|r| r == name);
         match role {
@@ -170,6 +215,15 @@ mod tests {
         assert!(rules.allows("refresh_token", None));
         assert!(rules.allows("refresh_token", Some("support")));
         assert!(rules.allows("__typename", None));
+    }
+
+    #[test]
+    fn a_field_missing_from_the_table_is_denied_to_everyone_but_introspection_is_not() {
+        let rules = AccessRules::default();
+        for role in [None, Some("admin"), Some("support")] {
+            assert!(!rules.allows("not_in_the_table", role), "{role:?}");
+            assert!(rules.allows("__schema", role), "{role:?}");
+        }
     }
 
     #[test]

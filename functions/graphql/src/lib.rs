@@ -13,21 +13,17 @@ pub mod request;
 pub mod schema;
 pub mod settings;
 
-use access::CallerRole;
+use access::{root_field, CallerRole, RootField, TYPENAME};
 use async_graphql::Response as GraphqlResponse;
 use lambda_http::http::{header::CONTENT_TYPE, StatusCode};
 use request::RequestError;
 use schema::{AuthSchema, Identity};
 use settings::GraphqlSettings;
-use shared::guard::{self, PasswordChange};
+use shared::guard::{self, OnPendingPasswordChange};
 use shared::lambda_http::{self, Body, Request, Response};
-use shared::{http, response, App, ServiceError};
+use shared::{http, response, serve, App, ServiceError};
 use std::convert::Infallible;
 use std::sync::Arc;
-
-/// Fields a user with a pending password change may still use.
-const PASSWORD_CHANGE_EXEMPT: &[&str] = &["update_password", "me", "__typename"];
-const REFRESH_ONLY: &[&str] = &["refresh_token", "__typename"];
 
 pub struct GraphqlService {
     app: Arc<App>,
@@ -50,8 +46,7 @@ pub async fn handle(
     service: &GraphqlService,
     request: Request,
 ) -> Result<Response<Body>, Infallible> {
-    service.app.refresh_secret_if_due().await;
-    Ok(response::respond(graphql(service, &request).await))
+    serve(service.app(), graphql(service, &request)).await
 }
 
 async fn graphql(
@@ -64,24 +59,26 @@ async fn graphql(
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let requests = match decode(body, content_type) {
+    let Decoded { requests, scope } = match decode(body, content_type) {
         Ok(decoded) => decoded,
         Err(err) => return Ok(request_error(&err)),
     };
-    let (requests, scope) = requests;
 
     let identity = match http::authorization(request) {
         None => Identity::default(),
-        Some(header) if scope == Scope::RefreshOnly => refresh_identity(service.app(), header)?,
+        Some(header) if scope == Scope::RefreshOnly => Identity {
+            caller: None,
+            user_id: Some(guard::token_owner(service.app(), header)?),
+        },
         Some(header) => {
-            let policy = if scope == Scope::PasswordChangeExempt {
-                PasswordChange::Exempt
+            let pending_change = if scope == Scope::PasswordChangeExempt {
+                OnPendingPasswordChange::Allow
             } else {
-                PasswordChange::Enforce
+                OnPendingPasswordChange::Refuse
             };
-            let caller = guard::authenticate(service.app(), Some(header), policy).await?;
+            let caller = guard::authenticate(service.app(), Some(header), pending_change).await?;
             Identity {
-                subject: Some(caller.user.id),
+                user_id: Some(caller.user.id),
                 caller: Some(caller),
             }
         }
@@ -107,10 +104,13 @@ enum Scope {
     RefreshOnly,
 }
 
-fn decode(
-    body: &[u8],
-    content_type: Option<&str>,
-) -> Result<(Vec<async_graphql::Request>, Scope), RequestError> {
+/// A body's GraphQL requests and what their root fields let the guard relax.
+struct Decoded {
+    requests: Vec<async_graphql::Request>,
+    scope: Scope,
+}
+
+fn decode(body: &[u8], content_type: Option<&str>) -> Result<Decoded, RequestError> {
     let requests = request::decode(body, content_type)?;
     let mut fields = Vec::new();
     let mut known = true;
@@ -120,30 +120,22 @@ fn decode(
             None => known = false,
         }
     }
-    let only = |allowed: &[&str]| {
-        known && !fields.is_empty() && fields.iter().all(|f| allowed.contains(&f.as_str()))
+    // Every field (besides `__typename`) must be in the table with the flag.
+    let only = |flag: fn(&RootField) -> bool| {
+        known
+            && !fields.is_empty()
+            && fields
+                .iter()
+                .all(|name| name == TYPENAME || root_field(name).is_some_and(flag))
     };
-    let scope = if only(REFRESH_ONLY) {
+    let scope = if only(|field| field.needs_no_live_token) {
         Scope::RefreshOnly
-    } else if only(PASSWORD_CHANGE_EXEMPT) {
+    } else if only(|field| field.password_change_exempt) {
         Scope::PasswordChangeExempt
     } else {
         Scope::Any
     };
-    Ok((requests, scope))
-}
-
-/// For a refresh-only request: the access token need not be live, but must be
-/// ours, and its subject becomes the owner the refresh token must belong to.
-fn refresh_identity(app: &App, header: &str) -> Result<Identity, ServiceError> {
-    let token = guard::bearer_token(Some(header)).ok_or(ServiceError::Unauthorized)?;
-    let claims = app.tokens().verify_access_signature(token)?;
-    let subject = mongodb::bson::oid::ObjectId::parse_str(&claims.sub)
-        .map_err(|_| ServiceError::InvalidToken)?;
-    Ok(Identity {
-        caller: None,
-        subject: Some(subject),
-    })
+    Ok(Decoded { requests, scope })
 }
 
 /// `{"errors":[{"message":…}]}` with 400, for a body that isn't a GraphQL request.
@@ -158,7 +150,7 @@ fn graphql_response(responses: Vec<GraphqlResponse>) -> Response<Body> {
     let outage = responses
         .iter()
         .flat_map(|r| r.errors.iter())
-        .any(|e| e.message == "service_unavailable");
+        .any(schema::is_outage);
     let status = if outage {
         StatusCode::SERVICE_UNAVAILABLE
     } else {

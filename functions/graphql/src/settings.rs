@@ -1,7 +1,8 @@
-//! The GraphQL function's own settings, beside the shared ones.
+//! The GraphQL function's own settings, beside the shared ones, read through the
+//! shared settings reader (same spellings, same error text).
 
-use crate::access::{AccessRules, AccessRulesError};
-use shared::settings::{parse_bool, SettingsError};
+use crate::access::AccessRules;
+use shared::settings::{invalid, SettingsError, Source};
 
 pub struct GraphqlSettings {
     pub access: AccessRules,
@@ -16,25 +17,15 @@ impl GraphqlSettings {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let access = match lookup("GRAPHQL_ACCESS_CONTROL").filter(|v| !v.trim().is_empty()) {
+        let source = Source(&lookup);
+        let access = match source.get("GRAPHQL_ACCESS_CONTROL") {
             None => AccessRules::default(),
-            Some(json) => AccessRules::from_json(&json).map_err(|err: AccessRulesError| {
-                SettingsError::Invalid {
-                    name: "GRAPHQL_ACCESS_CONTROL",
-                    reason: err.to_string(),
-                }
-            })?,
-        };
-        let introspection = match lookup("GRAPHQL_INTROSPECTION").filter(|v| !v.trim().is_empty()) {
-            None => false,
-            Some(raw) => parse_bool(&raw).ok_or(SettingsError::Invalid {
-                name: "GRAPHQL_INTROSPECTION",
-                reason: "expected true/false, 1/0 or yes/no".into(),
-            })?,
+            Some(json) => AccessRules::from_json(&json)
+                .map_err(|err| invalid("GRAPHQL_ACCESS_CONTROL", err.to_string()))?,
         };
         Ok(GraphqlSettings {
             access,
-            introspection,
+            introspection: source.boolean("GRAPHQL_INTROSPECTION", false)?,
         })
     }
 }

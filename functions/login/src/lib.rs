@@ -3,10 +3,11 @@
 use serde::Serialize;
 use shared::lambda_http::{Body, Request, Response};
 use shared::session::{self, Credentials, Grant};
-use shared::{http, response, App, ServiceError};
+use shared::{http, response, serve, App, ServiceError};
 use std::convert::Infallible;
 
-/// The `data` of a successful login, field for field as the seed documents it.
+/// The `data` of a successful login, field for field as the README's login
+/// example (the Python package's documented body) shows it.
 #[derive(Serialize)]
 struct LoginData {
     change_password: bool,
@@ -31,8 +32,7 @@ impl From<Grant> for LoginData {
 }
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Infallible> {
-    app.refresh_secret_if_due().await;
-    Ok(response::respond(login(app, &request).await))
+    serve(app, login(app, &request)).await
 }
 
 async fn login(app: &App, request: &Request) -> Result<Response<Body>, ServiceError> {

@@ -1,8 +1,9 @@
 //! The documents `flask-auth-service-mongo` left, field for field. Reads are
 //! lenient where mongoengine had defaults; writes keep its names and types.
 
+use crate::ids::{RoleId, SessionId, UserId};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{DateTime, Document};
+use mongodb::bson::{Bson, DateTime, Document};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -21,10 +22,17 @@ pub struct DbRef {
 }
 
 impl DbRef {
-    pub fn to(collection: &str, id: ObjectId) -> Self {
+    pub fn to_user(id: UserId) -> Self {
         DbRef {
-            collection: collection.to_owned(),
-            id,
+            collection: USER.to_owned(),
+            id: id.object_id(),
+        }
+    }
+
+    pub fn to_role(id: RoleId) -> Self {
+        DbRef {
+            collection: ROLE.to_owned(),
+            id: id.object_id(),
         }
     }
 }
@@ -32,10 +40,19 @@ impl DbRef {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RoleRecord {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
+    pub id: RoleId,
     pub name: String,
     #[serde(default)]
     pub permissions: Document,
+}
+
+impl RoleRecord {
+    /// The permissions object as JSON text (graphene's `JSONString`).
+    pub fn permissions_json(&self) -> String {
+        Bson::Document(self.permissions.clone())
+            .into_relaxed_extjson()
+            .to_string()
+    }
 }
 
 /// A user with its role resolved. The password hash stays secret so it can't be
@@ -43,7 +60,7 @@ pub struct RoleRecord {
 #[derive(Debug, Clone, Deserialize)]
 pub struct UserRecord {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
+    pub id: UserId,
     pub username: String,
     #[serde(rename = "password")]
     pub password_hash: SecretString,
@@ -59,6 +76,21 @@ pub struct UserRecord {
     pub role: Option<RoleRecord>,
 }
 
+impl UserRecord {
+    /// Sets `role` to the role the stored reference names, if it is among `roles`.
+    pub(crate) fn attach_role(&mut self, roles: &[RoleRecord]) {
+        self.role = self
+            .role_ref
+            .as_ref()
+            .and_then(|reference| {
+                roles
+                    .iter()
+                    .find(|role| role.id.object_id() == reference.id)
+            })
+            .cloned();
+    }
+}
+
 fn default_active() -> bool {
     true
 }
@@ -67,10 +99,16 @@ fn default_active() -> bool {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SessionRecord {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
+    pub id: SessionId,
     pub uuid_access: String,
     pub uuid_refresh: String,
     pub user: DbRef,
+}
+
+impl SessionRecord {
+    pub fn user_id(&self) -> UserId {
+        UserId::from(self.user.id)
+    }
 }
 
 #[derive(Debug, Serialize)]

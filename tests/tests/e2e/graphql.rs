@@ -393,8 +393,8 @@ mod create_user {
         assert_eq!(user["active"], true);
         assert_eq!(user["change_password"], false);
         assert_eq!(user["role"]["name"], "support");
-        let id = ::graphql::ids::from_input("User", user["id"].as_str().unwrap())
-            .expect("a User global id");
+        let id = ::graphql::ids::user_id(user["id"].as_str().unwrap()).expect("a User global id");
+        let id = ObjectId::parse_str(id.to_hex()).unwrap();
         let stored = app.db.user_doc(id).await;
         assert!(stored
             .get_str("password")

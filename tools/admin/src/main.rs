@@ -11,8 +11,10 @@
 
 use secrecy::SecretString;
 use shared::accounts::{self, AccountError, NewAccount};
+use shared::session;
 use shared::settings::{AccountRules, DatabaseSettings};
-use shared::store::Store;
+use shared::setup;
+use shared::store::StoreError;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -45,14 +47,13 @@ async fn run(args: &[String]) -> Result<String, String> {
         return Err(USAGE.to_owned());
     }
     let options = parse_options(options)?;
-    let store = Store::connect(&DatabaseSettings::from_env().map_err(|e| e.to_string())?)
+    let settings = DatabaseSettings::from_env().map_err(|e| e.to_string())?;
+    let store = setup::open_for_administration(&settings)
         .await
-        .map_err(|e| e.to_string())?;
-    // The unique indexes settle duplicate names; make sure they exist before writing.
-    store
-        .ensure_unique_indexes()
-        .await
-        .map_err(|e| format!("cannot reach the database: {e}"))?;
+        .map_err(|e| match e {
+            StoreError::InvalidUri => e.to_string(),
+            _ => format!("cannot reach the database: {e}"),
+        })?;
     match command.as_str() {
         "role-new" => {
             let name = required(&options, "name")?;
@@ -82,7 +83,7 @@ async fn run(args: &[String]) -> Result<String, String> {
             Ok(format!("user {} created ({})", user.username, user.id))
         }
         "clear-tokens" => {
-            let removed = store.clear_sessions().await.map_err(|e| e.to_string())?;
+            let removed = session::end_all(&store).await.map_err(|e| e.to_string())?;
             Ok(format!("{removed} sessions ended"))
         }
         _ => Err(USAGE.to_owned()),

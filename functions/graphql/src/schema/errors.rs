@@ -1,19 +1,43 @@
 //! Domain errors as GraphQL errors: the message is the string clients match on
 //! (the Python package's), details go into `extensions`, causes into the log.
 
-use async_graphql::{Error, ErrorExtensions};
+use async_graphql::{Error, ErrorExtensions, ServerError, Value};
 use shared::accounts::AccountError;
+use shared::lambda_http::http::StatusCode;
+use shared::response::error_chain;
+use shared::store::StoreError;
 use shared::ServiceError;
 
+/// `extensions.code` of a field that failed because the database is down; the
+/// response's status (503) is decided on it.
+const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+
 pub fn from_service(err: ServiceError) -> Error {
-    if err.status().is_server_error() {
-        tracing::error!(error = %err, "graphql field failed");
+    let status = err.status();
+    if status.is_server_error() {
+        let error = error_chain(&err);
+        tracing::error!(%error, "graphql field failed");
     }
     let message = err.message();
     match err {
         ServiceError::BadRequest(fields) => bad_request(&fields),
+        _ if status == StatusCode::SERVICE_UNAVAILABLE => Error::new(message)
+            .extend_with(|_, extensions| extensions.set("code", SERVICE_UNAVAILABLE)),
         _ => Error::new(message),
     }
+}
+
+pub fn from_store(err: StoreError) -> Error {
+    from_service(ServiceError::Store(err))
+}
+
+/// Whether a field error reports a database outage.
+pub fn is_outage(error: &ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+        .is_some_and(|code| *code == Value::from(SERVICE_UNAVAILABLE))
 }
 
 pub fn from_account(err: AccountError) -> Error {

@@ -10,10 +10,11 @@ pub use query::Query;
 
 use crate::access::{AccessControl, AccessRules};
 use async_graphql::{Context, EmptySubscription, Schema};
-use mongodb::bson::oid::ObjectId;
 use shared::guard::Caller;
-use shared::App;
+use shared::{App, UserId};
 use std::sync::Arc;
+
+pub use errors::is_outage;
 
 pub type AuthSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -29,8 +30,8 @@ pub struct Identity {
     /// The authenticated caller, if a valid access token came with the request.
     pub caller: Option<Caller>,
     /// The user an access token names: the caller's id, or, for a refresh-only
-    /// request, the subject of a validly signed (possibly expired) token.
-    pub subject: Option<ObjectId>,
+    /// request, the owner of a validly signed (possibly expired) token.
+    pub user_id: Option<UserId>,
 }
 
 pub fn build(app: Arc<App>, access: AccessRules, introspection: bool) -> AuthSchema {
@@ -63,7 +64,7 @@ fn app<'a>(ctx: &Context<'a>) -> &'a App {
 fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
     static ANONYMOUS: Identity = Identity {
         caller: None,
-        subject: None,
+        user_id: None,
     };
     ctx.data_opt::<Arc<Identity>>()
         .map(Arc::as_ref)
@@ -88,6 +89,30 @@ mod tests {
             committed, current,
             "schema.graphql is stale: UPDATE_SCHEMA=1 cargo test -p graphql"
         );
+    }
+
+    /// The access table and the schema name the same root fields, so a new
+    /// field can't be added to one and forgotten in the other.
+    #[test]
+    fn the_access_table_lists_exactly_the_schemas_root_fields() {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        use std::collections::BTreeSet;
+        let document = async_graphql::parser::parse_schema(sdl()).expect("the SDL parses");
+        let mut in_schema = BTreeSet::new();
+        for definition in &document.definitions {
+            let TypeSystemDefinition::Type(ty) = definition else {
+                continue;
+            };
+            let name = ty.node.name.node.as_str();
+            if let ("Query" | "Mutation", TypeKind::Object(object)) = (name, &ty.node.kind) {
+                in_schema.extend(object.fields.iter().map(|f| f.node.name.node.to_string()));
+            }
+        }
+        let in_table: BTreeSet<String> = crate::access::ROOT_FIELDS
+            .iter()
+            .map(|field| field.name.to_owned())
+            .collect();
+        assert_eq!(in_table, in_schema);
     }
 
     #[test]

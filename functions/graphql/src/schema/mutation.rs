@@ -4,7 +4,7 @@ use super::{app, identity};
 use crate::ids;
 use async_graphql::{Context, Object, Result};
 use secrecy::{ExposeSecret, SecretString};
-use shared::accounts::{self, NewAccount, PasswordChange};
+use shared::accounts::{self, NewAccount, PasswordChangeForm};
 use shared::session;
 
 pub struct Mutation;
@@ -19,7 +19,7 @@ impl Mutation {
     ) -> Result<Option<UpdatePassword>> {
         let caller = identity(ctx).caller.as_ref().ok_or_else(unauthorized)?;
         let app = app(ctx);
-        let change = PasswordChange {
+        let change = PasswordChangeForm {
             current_password: SecretString::from(input.current_password),
             new_password: SecretString::from(input.new_password),
             password_confirmed: SecretString::from(input.password_confirmed),
@@ -62,7 +62,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: UpdateUserInput,
     ) -> Result<Option<UpdateUser>> {
-        let id = ids::from_input("User", &input.id).ok_or_else(id_not_valid)?;
+        let id = ids::user_id(&input.id).ok_or_else(id_not_valid)?;
         let user = accounts::update_user(&app(ctx).store, id, input.change_password, input.active)
             .await
             .map_err(from_account)?;
@@ -75,7 +75,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: DeleteUserInput,
     ) -> Result<Option<DeleteUser>> {
-        let id = ids::from_input("User", &input.id).ok_or_else(id_not_valid)?;
+        let id = ids::user_id(&input.id).ok_or_else(id_not_valid)?;
         accounts::delete_user(&app(ctx).store, id)
             .await
             .map_err(from_account)?;
@@ -89,9 +89,9 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ResetPasswordInput,
     ) -> Result<Option<ResetPassword>> {
-        let id = ids::from_input("User", &input.id).ok_or_else(id_not_valid)?;
+        let id = ids::user_id(&input.id).ok_or_else(id_not_valid)?;
         let app = app(ctx);
-        let length = app.settings.reset_password_len_generator;
+        let length = app.settings.reset_password_length;
         let password = accounts::reset_password(&app.store, app.settings.accounts, length, id)
             .await
             .map_err(from_account)?;
@@ -108,7 +108,7 @@ impl Mutation {
         input: RefreshTokenInput,
     ) -> Result<Option<RefreshToken>> {
         let app = app(ctx);
-        let tokens = session::refresh(app, &input.refresh_token, identity(ctx).subject)
+        let tokens = session::refresh(app, &input.refresh_token, identity(ctx).user_id)
             .await
             .map_err(from_service)?;
         Ok(Some(RefreshToken {

@@ -1,10 +1,9 @@
-use super::errors::{from_service, id_not_valid, unauthorized};
+use super::errors::{from_store, id_not_valid, unauthorized};
 use super::types::{PageInfo, Role, User, UserConnection, UserEdge};
 use super::{app, identity};
 use crate::ids;
 use async_graphql::{Context, Object, Result, ID};
-use mongodb::bson::oid::ObjectId;
-use shared::store::attach_role;
+use shared::directory;
 
 /// Page size when `first` is not given, and the most one page may hold.
 const DEFAULT_PAGE: i32 = 20;
@@ -24,12 +23,10 @@ impl Query {
 
     /// A user by id (global or bare ObjectId); `null` if there is none.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
-        let id = ids::from_input("User", &id).ok_or_else(id_not_valid)?;
-        let user = app(ctx)
-            .store
-            .user_by_id(id)
+        let id = ids::user_id(&id).ok_or_else(id_not_valid)?;
+        let user = directory::user(&app(ctx).store, id)
             .await
-            .map_err(|e| from_service(e.into()))?;
+            .map_err(from_store)?;
         Ok(user.map(User))
     }
 
@@ -45,38 +42,33 @@ impl Query {
         after: Option<String>,
     ) -> Result<Option<UserConnection>> {
         let first = first.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&first) {
-            return Err(async_graphql::Error::new(format!(
-                "first must be between 1 and {MAX_PAGE}"
-            )));
-        }
+        let page_size = match u32::try_from(first) {
+            Ok(size) if (1..=MAX_PAGE).contains(&first) => size,
+            _ => {
+                return Err(async_graphql::Error::new(format!(
+                    "first must be between 1 and {MAX_PAGE}"
+                )))
+            }
+        };
         let after = match after {
-            Some(cursor) => Some(ids::from_input("User", &cursor).ok_or_else(id_not_valid)?),
+            Some(cursor) => Some(ids::user_id(&cursor).ok_or_else(id_not_valid)?),
             None => None,
         };
-        let store = &app(ctx).store;
-        // One more than asked tells whether there is a next page; the roles come
-        // in a second command sent at the same time.
-        let (users, roles) = tokio::try_join!(
-            store.users_page(after, i64::from(first) + 1),
-            store.all_roles()
-        )
-        .map_err(|e| from_service(e.into()))?;
-        let has_next_page = users.len() > first as usize;
-        let edges: Vec<UserEdge> = users
+        let page = directory::users_page(&app(ctx).store, after, page_size)
+            .await
+            .map_err(from_store)?;
+        let edges: Vec<UserEdge> = page
+            .users
             .into_iter()
-            .take(first as usize)
-            .map(|mut user| {
-                attach_role(&mut user, &roles);
-                UserEdge {
-                    cursor: cursor(&user.id),
-                    node: User(user),
-                }
+            .map(|user| UserEdge {
+                // A cursor is the user's global id: opaque, stable across pages.
+                cursor: ids::to_global("User", &user.id),
+                node: User(user),
             })
             .collect();
         Ok(Some(UserConnection {
             page_info: PageInfo {
-                has_next_page,
+                has_next_page: page.has_next_page,
                 has_previous_page: after.is_some(),
                 start_cursor: edges.first().map(|e| e.cursor.clone()),
                 end_cursor: edges.last().map(|e| e.cursor.clone()),
@@ -86,16 +78,9 @@ impl Query {
     }
 
     async fn roles(&self, ctx: &Context<'_>) -> Result<Option<Vec<Role>>> {
-        let roles = app(ctx)
-            .store
-            .all_roles()
+        let roles = directory::roles(&app(ctx).store)
             .await
-            .map_err(|e| from_service(e.into()))?;
+            .map_err(from_store)?;
         Ok(Some(roles.into_iter().map(Role).collect()))
     }
-}
-
-/// A cursor is the user's global id: opaque to clients, stable across pages.
-fn cursor(id: &ObjectId) -> String {
-    ids::to_global("User", id)
 }

@@ -44,9 +44,7 @@ impl Role {
     }
     /// The role's permissions object, JSON-encoded (graphene's `JSONString`).
     async fn permissions(&self) -> JsonString {
-        let value =
-            mongodb::bson::Bson::Document(self.0.permissions.clone()).into_relaxed_extjson();
-        JsonString(value.to_string())
+        JsonString(self.0.permissions_json())
     }
 }
 

@@ -1,0 +1,49 @@
+//! The indexes the service relies on.
+
+use super::{bounded, Store, StoreError};
+use mongodb::bson::{doc, Document};
+use mongodb::options::IndexOptions;
+use mongodb::IndexModel;
+use std::time::Duration;
+
+impl Store {
+    /// Creates the unique indexes the Python service created (same names, same
+    /// keys, so an existing database sees no change). They decide races between
+    /// concurrent writes of one username or token id.
+    pub async fn ensure_unique_indexes(&self) -> Result<(), StoreError> {
+        let unique = |field: &str| {
+            IndexModel::builder()
+                .keys(doc! { field: 1 })
+                .options(IndexOptions::builder().unique(true).build())
+                .build()
+        };
+        bounded(async {
+            self.roles::<Document>()
+                .create_index(unique("name"))
+                .await?;
+            self.users::<Document>()
+                .create_index(unique("username"))
+                .await?;
+            self.sessions::<Document>()
+                .create_indexes([unique("uuid_access"), unique("uuid_refresh")])
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A TTL index that sweeps whitelist entries once their refresh token has
+    /// expired (entries the Python service wrote have no `created_at` and stay).
+    /// An existing index with another lifetime makes this fail; housekeeping only.
+    pub async fn ensure_session_expiry(&self, lifetime: Duration) -> Result<(), StoreError> {
+        let ttl = IndexModel::builder()
+            .keys(doc! { "created_at": 1 })
+            .options(IndexOptions::builder().expire_after(lifetime).build())
+            .build();
+        bounded(async {
+            self.sessions::<Document>().create_index(ttl).await?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,28 @@
+//! The `role` collection.
+
+use super::{bounded, collect, inserted_id, NewRole, RoleRecord, Store, StoreError};
+use crate::ids::RoleId;
+use mongodb::bson::doc;
+
+impl Store {
+    pub async fn role_by_name(&self, name: &str) -> Result<Option<RoleRecord>, StoreError> {
+        bounded(async {
+            Ok(self
+                .roles::<RoleRecord>()
+                .find_one(doc! { "name": name })
+                .await?)
+        })
+        .await
+    }
+
+    /// Inserts a role; [`StoreError::Duplicate`] if the name is taken.
+    pub async fn insert_role(&self, role: &NewRole) -> Result<RoleId, StoreError> {
+        bounded(async { inserted_id(self.roles::<NewRole>().insert_one(role).await?) })
+            .await
+            .map(RoleId::from)
+    }
+
+    pub async fn all_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        bounded(async { collect(self.roles::<RoleRecord>().find(doc! {}).await?).await }).await
+    }
+}
