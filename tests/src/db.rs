@@ -40,10 +40,14 @@ impl TestDb {
     }
 
     pub async fn role(&self, name: &str) -> ObjectId {
+        self.role_with_permissions(name, doc! {}).await
+    }
+
+    pub async fn role_with_permissions(&self, name: &str, permissions: Document) -> ObjectId {
         let id = ObjectId::new();
         self.db
             .collection::<Document>("role")
-            .insert_one(doc! { "_id": id, "name": name, "permissions": {} })
+            .insert_one(doc! { "_id": id, "name": name, "permissions": permissions })
             .await
             .expect("insert role");
         id

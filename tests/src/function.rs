@@ -140,6 +140,22 @@ impl Function {
         None
     }
 
+    /// Waits up to `limit` for a log line that `found` accepts. The logs come in
+    /// through reader threads, so a line the function wrote before it answered
+    /// may still be on its way when the answer arrives: wait for it, don't sleep.
+    pub async fn wait_for_log(&self, limit: Duration, found: impl Fn(&str) -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.logs().lines().any(&found) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Waits for the process to end (start-up failures), returning its exit code.
     pub async fn exit_code(&mut self, limit: Duration) -> Option<i32> {
         let deadline = Instant::now() + limit;

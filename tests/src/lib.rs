@@ -2,6 +2,7 @@
 //! emulator that runs the built function binaries, API Gateway events, and the
 //! database fixtures the tests seed.
 
+pub mod app;
 pub mod db;
 pub mod events;
 pub mod function;
@@ -10,6 +11,7 @@ pub mod mongo_server;
 pub mod moto_server;
 pub mod runtime_api;
 
+pub use app::{TestApp, TestUser};
 pub use db::TestDb;
 pub use events::{HttpRequest, Payload};
 pub use function::{Function, LambdaResponse};

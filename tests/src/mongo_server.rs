@@ -1,7 +1,7 @@
 //! The MongoDB-wire server the tests run against.
 //!
 //! `MONGODB_URI`, if set, points the tests at a server of your own (a real mongod
-//! works). Otherwise one SecantusDB server per test binary is started on a free
+//! works). Otherwise one SecantusDB server per test process is started on a free
 //! loopback port from the project-local venv that `scripts/setup` creates. If
 //! neither is available the tests fail and say so: they are never skipped.
 

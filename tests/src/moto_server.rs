@@ -1,5 +1,5 @@
 //! The Secrets Manager API emulator the tests run against: moto's server, one per
-//! test binary, from the project venv (`scripts/setup`), or `SECRETS_ENDPOINT`
+//! test process, from the project venv (`scripts/setup`), or `SECRETS_ENDPOINT`
 //! if set. Missing, it fails the tests with a message; it never skips them.
 
 use crate::mongo_server::{

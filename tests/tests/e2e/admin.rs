@@ -32,11 +32,25 @@ fn text(output: &Output) -> String {
     )
 }
 
-#[tokio::test]
-async fn the_first_admin_created_on_the_command_line_can_log_in() {
-    let db = TestDb::new().await;
-    let role = admin(&db, &["role-new", "--name", "admin"], "");
+/// `auth-admin role-new --name admin` on `db`, failing the test unless it works.
+fn create_the_admin_role(db: &TestDb) {
+    let role = admin(db, &["role-new", "--name", "admin"], "");
     assert!(role.status.success(), "{}", text(&role));
+}
+
+/// `auth-admin user-new` of `Root` with role admin and `root-password` on stdin.
+fn create_root(db: &TestDb) -> Output {
+    admin(
+        db,
+        &["user-new", "--role", "admin", "--username", "Root"],
+        "root-password\n",
+    )
+}
+
+#[tokio::test]
+async fn role_new_refuses_an_existing_role() {
+    let db = TestDb::new().await;
+    create_the_admin_role(&db);
     let again = admin(&db, &["role-new", "--name", "admin"], "");
     assert!(!again.status.success());
     assert!(
@@ -44,14 +58,23 @@ async fn the_first_admin_created_on_the_command_line_can_log_in() {
         "{}",
         text(&again)
     );
+}
 
-    let user = admin(
-        &db,
-        &["user-new", "--role", "admin", "--username", "Root"],
-        "root-password\n",
-    );
+#[tokio::test]
+async fn user_new_never_prints_the_password() {
+    let db = TestDb::new().await;
+    create_the_admin_role(&db);
+    let user = create_root(&db);
     assert!(user.status.success(), "{}", text(&user));
     assert!(!text(&user).contains("root-password"));
+}
+
+#[tokio::test]
+async fn the_first_admin_created_on_the_command_line_can_log_in() {
+    let db = TestDb::new().await;
+    create_the_admin_role(&db);
+    let user = create_root(&db);
+    assert!(user.status.success(), "{}", text(&user));
 
     let mut login = Function::start("login", &db.env()).await;
     let response = login
@@ -68,9 +91,7 @@ async fn the_first_admin_created_on_the_command_line_can_log_in() {
 #[tokio::test]
 async fn user_creation_applies_the_rules_and_messages_of_the_python_service() {
     let db = TestDb::new().await;
-    assert!(admin(&db, &["role-new", "--name", "admin"], "")
-        .status
-        .success());
+    create_the_admin_role(&db);
     let cases = [
         (
             vec!["user-new", "--role", "admin", "--username", "ab"],
@@ -118,9 +139,7 @@ async fn user_creation_applies_the_rules_and_messages_of_the_python_service() {
 #[tokio::test]
 async fn concurrent_creations_of_one_username_give_one_user() {
     let db = TestDb::new().await;
-    assert!(admin(&db, &["role-new", "--name", "admin"], "")
-        .status
-        .success());
+    create_the_admin_role(&db);
     let outputs: Vec<Output> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..4)
             .map(|_| {

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 const KEY_A: &str = "key-a-key-a-key-a-key-a-key-a-key-a";
 const KEY_B: &str = "key-b-key-b-key-b-key-b-key-b-key-b";
 
-/// A database with one admin, and the environment of a function that reads its
-/// settings from secret `secret_id` (plus `extra`).
+/// A database with one admin, `admin` / `admin-password`.
 async fn setup() -> TestDb {
     let db = TestDb::new().await;
     let admin = db.role("admin").await;
@@ -21,6 +20,8 @@ async fn setup() -> TestDb {
     db
 }
 
+/// The environment of a function that reads its settings from secret
+/// `secret_id`, for `db` (plus `extra`).
 fn env_with_secret(
     db: &TestDb,
     secret_id: &str,
@@ -54,17 +55,16 @@ fn signed_with(token: &str, key: &str) -> bool {
     .is_ok()
 }
 
-#[tokio::test]
-async fn settings_come_from_the_secret_and_win_over_the_environment() {
-    let db = setup().await;
+/// A login function reading its settings from a secret that says otherwise than
+/// its environment, and the answer to one login.
+async fn login_with_settings_from_the_secret(db: &TestDb) -> (Function, LambdaResponse) {
     let secret = create_secret(
         &json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri, "TOKEN_EXPIRE_MINUTES": 15})
             .to_string(),
     )
     .await;
-    // The environment says otherwise; the secret wins.
     let env = env_with_secret(
-        &db,
+        db,
         &secret,
         &[
             ("SECRET_KEY", KEY_B),
@@ -81,6 +81,13 @@ async fn settings_come_from_the_secret_and_win_over_the_environment() {
         response.raw_body,
         function.logs()
     );
+    (function, response)
+}
+
+#[tokio::test]
+async fn settings_come_from_the_secret_and_win_over_the_environment() {
+    let db = setup().await;
+    let (_, response) = login_with_settings_from_the_secret(&db).await;
     let token = response.body["data"]["token"].as_str().unwrap();
     assert!(signed_with(token, KEY_A));
     assert!(!signed_with(token, KEY_B));
@@ -90,6 +97,12 @@ async fn settings_come_from_the_secret_and_win_over_the_environment() {
         access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),
         15 * 60
     );
+}
+
+#[tokio::test]
+async fn values_read_from_the_secret_never_reach_the_logs() {
+    let db = setup().await;
+    let (function, _) = login_with_settings_from_the_secret(&db).await;
     for value in [KEY_A, db.uri.as_str()] {
         assert!(
             !function.logs().contains(value),
@@ -129,16 +142,19 @@ async fn unusable_secrets_fail_start_up_naming_the_secret_and_the_problem() {
     }
 }
 
-#[tokio::test]
-async fn with_secrets_manager_down_start_up_fails_fast() {
+/// The environment of a function reading secret `any` from `endpoint`.
+async fn env_with_endpoint(endpoint: String) -> Vec<(&'static str, String)> {
     let db = setup().await;
-    let closed = e2e::mongo_server::free_port().unwrap();
     let mut env = env_with_secret(&db, "any", &[]);
     env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL_SECRETS_MANAGER");
-    env.push((
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-        format!("http://127.0.0.1:{closed}"),
-    ));
+    env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint));
+    env
+}
+
+#[tokio::test]
+async fn with_secrets_manager_refusing_connections_start_up_fails_fast() {
+    let closed = e2e::mongo_server::free_port().unwrap();
+    let env = env_with_endpoint(format!("http://127.0.0.1:{closed}")).await;
     let start = Instant::now();
     let mut function = Function::start("login", &env).await;
     let code = function.exit_code(Duration::from_secs(20)).await;
@@ -154,14 +170,13 @@ async fn with_secrets_manager_down_start_up_fails_fast() {
         "{}",
         function.logs()
     );
+}
 
+#[tokio::test]
+async fn with_secrets_manager_silent_start_up_fails_within_the_sdk_timeouts() {
     // An endpoint that accepts and never answers: bounded by the SDK timeouts.
     let silent = e2e::helpers::silent_port();
-    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL_SECRETS_MANAGER");
-    env.push((
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-        format!("http://127.0.0.1:{silent}"),
-    ));
+    let env = env_with_endpoint(format!("http://127.0.0.1:{silent}")).await;
     let start = Instant::now();
     let mut function = Function::start("login", &env).await;
     let code = function.exit_code(Duration::from_secs(30)).await;
@@ -174,14 +189,29 @@ async fn with_secrets_manager_down_start_up_fails_fast() {
     assert!(took < Duration::from_secs(8), "took {took:?}");
 }
 
-#[tokio::test]
-async fn a_rotation_reaches_a_warm_container_and_old_tokens_still_verify() {
+/// How long to let pass so that a container re-reading its secret every second
+/// (`SECRET_REFRESH_SECONDS=1`) is due to re-read it: this waits for time, not
+/// for an event, so it is a sleep.
+const PAST_THE_REFRESH_INTERVAL: Duration = Duration::from_millis(1100);
+
+/// Warm login and logout containers re-reading their secret every second, and
+/// a token signed with the first key before the secret rotated to a second key
+/// (keeping the first as a previous key) and the containers were due to re-read it.
+struct Rotated {
+    db: TestDb,
+    secret: String,
+    login_fn: Function,
+    logout_fn: Function,
+    old_token: String,
+}
+
+async fn rotated() -> Rotated {
     let db = setup().await;
     let secret =
         create_secret(&json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri}).to_string()).await;
     let env = env_with_secret(&db, &secret, &[("SECRET_REFRESH_SECONDS", "1")]);
     let mut login_fn = Function::start("login", &env).await;
-    let mut logout_fn = Function::start("logout", &env).await;
+    let logout_fn = Function::start("logout", &env).await;
 
     let before = login(&mut login_fn).await;
     let old_token = before.body["data"]["token"].as_str().unwrap().to_owned();
@@ -193,52 +223,64 @@ async fn a_rotation_reaches_a_warm_container_and_old_tokens_still_verify() {
             .to_string(),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(PAST_THE_REFRESH_INTERVAL).await;
+    Rotated {
+        db,
+        secret,
+        login_fn,
+        logout_fn,
+        old_token,
+    }
+}
 
-    let after = login(&mut login_fn).await;
+async fn logout(function: &mut Function, token: &str) -> LambdaResponse {
+    function
+        .invoke(
+            HttpRequest::post("/admin/logout")
+                .bearer(token)
+                .event(Payload::RestV1),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_rotation_reaches_a_warm_container() {
+    let mut r = rotated().await;
+    let after = login(&mut r.login_fn).await;
     let new_token = after.body["data"]["token"].as_str().unwrap().to_owned();
     assert!(
         signed_with(&new_token, KEY_B),
         "the warm container still signs with the old key"
     );
+}
 
+#[tokio::test]
+async fn after_a_rotation_tokens_of_the_old_and_the_new_key_both_verify() {
+    let mut r = rotated().await;
+    let after = login(&mut r.login_fn).await;
+    let new_token = after.body["data"]["token"].as_str().unwrap().to_owned();
     // Both verify where the rotation has been seen.
-    for token in [&old_token, &new_token] {
-        let response = logout_fn
-            .invoke(
-                HttpRequest::post("/admin/logout")
-                    .bearer(token)
-                    .event(Payload::RestV1),
-            )
-            .await;
+    for token in [&r.old_token, &new_token] {
+        let response = logout(&mut r.logout_fn, token).await;
         assert_eq!(response.status, 200, "{}", response.raw_body);
     }
+}
 
-    // Once the old key is dropped from the secret, its tokens stop verifying.
-    let third = login(&mut login_fn).await;
+#[tokio::test]
+async fn once_the_old_key_is_dropped_from_the_secret_its_tokens_stop_verifying() {
+    let mut r = rotated().await;
+    let third = login(&mut r.login_fn).await;
     let b_token = third.body["data"]["token"].as_str().unwrap().to_owned();
     put_secret(
-        &secret,
-        &json!({"SECRET_KEY": KEY_B, "MONGODB_URI": db.uri}).to_string(),
+        &r.secret,
+        &json!({"SECRET_KEY": KEY_B, "MONGODB_URI": r.db.uri}).to_string(),
     )
     .await;
-    let stale = login_fn_token_signed_with(KEY_A, &db).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let refused = logout_fn
-        .invoke(
-            HttpRequest::post("/admin/logout")
-                .bearer(&stale)
-                .event(Payload::RestV1),
-        )
-        .await;
+    let stale = login_fn_token_signed_with(KEY_A, &r.db).await;
+    tokio::time::sleep(PAST_THE_REFRESH_INTERVAL).await;
+    let refused = logout(&mut r.logout_fn, &stale).await;
     assert_eq!(refused.body, json!({"message": "invalid_token"}));
-    let ok = logout_fn
-        .invoke(
-            HttpRequest::post("/admin/logout")
-                .bearer(&b_token)
-                .event(Payload::RestV1),
-        )
-        .await;
+    let ok = logout(&mut r.logout_fn, &b_token).await;
     assert_eq!(ok.status, 200);
 }
 
@@ -261,8 +303,10 @@ async fn login_fn_token_signed_with(key: &str, db: &TestDb) -> String {
     )
 }
 
-#[tokio::test]
-async fn a_failed_refresh_keeps_the_last_good_keys() {
+/// A warm login container re-reading its secret every second, whose secret
+/// turned unusable after its first login, and the answer to a login once it was
+/// due to re-read the secret.
+async fn login_after_the_secret_turned_unusable() -> (Function, LambdaResponse) {
     let db = setup().await;
     let secret =
         create_secret(&json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri}).to_string()).await;
@@ -270,16 +314,31 @@ async fn a_failed_refresh_keeps_the_last_good_keys() {
     let mut function = Function::start("login", &env).await;
     assert_eq!(login(&mut function).await.status, 200);
 
-    // The secret turns unusable: the container carries on with what it had.
     put_secret(&secret, "not json").await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(PAST_THE_REFRESH_INTERVAL).await;
     let response = login(&mut function).await;
+    (function, response)
+}
+
+#[tokio::test]
+async fn a_failed_refresh_keeps_the_last_good_keys() {
+    // The secret turns unusable: the container carries on with what it had.
+    let (_, response) = login_after_the_secret_turned_unusable().await;
     assert_eq!(response.status, 200, "{}", response.raw_body);
     assert!(signed_with(
         response.body["data"]["token"].as_str().unwrap(),
         KEY_A
     ));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
+async fn a_failed_refresh_is_logged_with_the_problem() {
+    let (function, _) = login_after_the_secret_turned_unusable().await;
+    function
+        .wait_for_log(Duration::from_secs(5), |line| {
+            line.contains("secret refresh failed")
+        })
+        .await;
     let logs = function.logs();
     assert!(
         logs.contains("secret refresh failed") && logs.contains("is not a JSON object"),

@@ -54,76 +54,96 @@ fn take(commands: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
     std::mem::take(&mut *commands.lock().unwrap())
 }
 
-#[tokio::test]
-async fn login_takes_two_commands_and_three_when_it_rehashes() {
+/// The app with `alice` (argon2id) and `legacy` (bcrypt, as the Python service
+/// left her), counting commands.
+async fn app_with_two_users() -> (TestDb, App, Arc<Mutex<Vec<String>>>) {
     let db = TestDb::new().await;
     let admin = db.role("admin").await;
     db.user("alice", "alice-password", admin).await;
     db.user_with_hash("legacy", PYTHON_BCRYPT_HASH, admin).await;
     let (app, commands) = counted_app(&db).await;
+    (db, app, commands)
+}
 
-    let body = json!({"username": "alice", "password": "alice-password"});
-    let response = login::handle(&app, request("/admin/login", body, None))
+async fn login(app: &App, username: &str, password: &str) -> Response<Body> {
+    let body = json!({"username": username, "password": password});
+    ::login::handle(app, request("/admin/login", body, None))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_login_takes_two_commands() {
+    let (_db, app, commands) = app_with_two_users().await;
+    let response = login(&app, "alice", "alice-password").await;
     assert_eq!(response.status(), 200);
     assert_eq!(take(&commands), ["aggregate", "insert"]);
+}
 
-    let body = json!({"username": "legacy", "password": PYTHON_BCRYPT_PASSWORD});
-    let response = login::handle(&app, request("/admin/login", body, None))
-        .await
-        .unwrap();
+#[tokio::test]
+async fn a_login_that_rehashes_takes_three_commands() {
+    let (_db, app, commands) = app_with_two_users().await;
+    let response = login(&app, "legacy", PYTHON_BCRYPT_PASSWORD).await;
     assert_eq!(response.status(), 200);
     let mut sent = take(&commands);
     sent.sort();
     assert_eq!(sent, ["aggregate", "insert", "update"]);
+}
 
-    let body = json!({"username": "nobody", "password": "x-password"});
-    let response = login::handle(&app, request("/admin/login", body, None))
-        .await
-        .unwrap();
+#[tokio::test]
+async fn a_login_of_an_unknown_user_takes_one_command() {
+    let (_db, app, commands) = app_with_two_users().await;
+    let response = login(&app, "nobody", "x-password").await;
     assert_eq!(response.status(), 400);
     assert_eq!(take(&commands), ["aggregate"]);
 }
 
-#[tokio::test]
-async fn logout_takes_three_commands_of_which_the_guard_two() {
-    let db = TestDb::new().await;
-    let admin = db.role("admin").await;
-    db.user("alice", "alice-password", admin).await;
-    let (app, commands) = counted_app(&db).await;
-
-    let body = json!({"username": "alice", "password": "alice-password"});
-    let login = login::handle(&app, request("/admin/login", body, None))
-        .await
-        .unwrap();
-    let token = json_body(&login)["data"]["token"]
+/// `alice` signed in, with the commands of her login already taken; returns
+/// her access token.
+async fn signed_in() -> (TestDb, App, Arc<Mutex<Vec<String>>>, String) {
+    let (db, app, commands) = app_with_two_users().await;
+    let response = login(&app, "alice", "alice-password").await;
+    let token = json_body(&response)["data"]["token"]
         .as_str()
         .unwrap()
         .to_owned();
     take(&commands);
+    (db, app, commands, token)
+}
 
-    let response = logout::handle(&app, request("/admin/logout", json!({}), Some(&token)))
+async fn logout(app: &App, token: &str) -> Response<Body> {
+    ::logout::handle(app, request("/admin/logout", json!({}), Some(token)))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_logout_takes_three_commands_of_which_the_guard_two() {
+    let (_db, app, commands, token) = signed_in().await;
+    let response = logout(&app, &token).await;
     assert_eq!(response.status(), 200);
     let mut sent = take(&commands);
     sent.sort();
     assert_eq!(sent, ["aggregate", "delete", "find"]);
+}
 
-    // Refused by the guard after its two commands; nothing deleted.
-    let response = logout::handle(&app, request("/admin/logout", json!({}), Some(&token)))
-        .await
-        .unwrap();
+#[tokio::test]
+async fn a_logout_refused_by_the_guard_takes_its_two_commands_and_deletes_nothing() {
+    let (_db, app, commands, token) = signed_in().await;
+    logout(&app, &token).await;
+    take(&commands);
+    // The session is gone: the guard refuses after its two commands.
+    let response = logout(&app, &token).await;
     assert_eq!(response.status(), 401);
     let mut sent = take(&commands);
     sent.sort();
     assert_eq!(sent, ["aggregate", "find"]);
+}
 
-    // A token that fails verification costs no command at all.
-    let response = logout::handle(&app, request("/admin/logout", json!({}), Some("garbage")))
-        .await
-        .unwrap();
+#[tokio::test]
+async fn a_token_that_fails_verification_costs_no_command() {
+    let (_db, app, commands, _) = signed_in().await;
+    let response = logout(&app, "garbage").await;
     assert_eq!(response.status(), 401);
     assert!(take(&commands).is_empty());
 }

@@ -1,0 +1,198 @@
+//! The app under test, as its clients see it: a fresh database seeded with an
+//! admin and a support user, the three functions running against it, and
+//! methods that read as the API (`login`, `logout`, `graphql`). Set-up lives
+//! here; what a test asserts stays in the test.
+
+use crate::helpers::login_pair;
+use crate::{Function, HttpRequest, LambdaResponse, Payload, TestDb};
+use mongodb::bson::doc;
+use mongodb::bson::oid::ObjectId;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+pub const LOGIN_PATH: &str = "/admin/login";
+pub const LOGOUT_PATH: &str = "/admin/logout";
+pub const GRAPHQL_PATH: &str = "/admin/graphql";
+
+/// The environment setting that lets every role in (the default is `admin`).
+pub const ANY_ROLE: (&str, &str) = ("ALLOWED_ROLES", "*");
+
+/// A seeded user and the password that logs them in.
+pub struct TestUser {
+    pub id: ObjectId,
+    pub username: &'static str,
+    pub password: &'static str,
+}
+
+pub struct TestApp {
+    pub db: TestDb,
+    /// The environment every function of this app starts with.
+    pub env: Vec<(&'static str, String)>,
+    pub admin_role: ObjectId,
+    /// Role `support`, with permissions `{"tickets": "rw"}`.
+    pub support_role: ObjectId,
+    /// `root` / `root-password`, role `admin`.
+    pub admin: TestUser,
+    /// `sue` / `current`, role `support`.
+    pub support: TestUser,
+    pub login_fn: Function,
+    pub logout_fn: Function,
+    pub graphql_fn: Function,
+}
+
+impl TestApp {
+    /// The app with the functions' default settings.
+    pub async fn spawn() -> TestApp {
+        TestApp::with_env(&[]).await
+    }
+
+    /// The app with `extra` settings on top of (or in place of) the database's.
+    pub async fn with_env(extra: &[(&'static str, &str)]) -> TestApp {
+        let db = TestDb::new().await;
+        let admin_role = db.role("admin").await;
+        let support_role = db
+            .role_with_permissions("support", doc! {"tickets": "rw"})
+            .await;
+        let admin = TestUser {
+            id: db
+                .user_with_hash("root", &seed_hash("root-password"), admin_role)
+                .await,
+            username: "root",
+            password: "root-password",
+        };
+        let support = TestUser {
+            id: db
+                .user_with_hash("sue", &seed_hash("current"), support_role)
+                .await,
+            username: "sue",
+            password: "current",
+        };
+        let env = with_settings(db.env(), extra);
+        let login_fn = Function::start("login", &env).await;
+        let logout_fn = Function::start("logout", &env).await;
+        let graphql_fn = Function::start("graphql", &env).await;
+        TestApp {
+            db,
+            env,
+            admin_role,
+            support_role,
+            admin,
+            support,
+            login_fn,
+            logout_fn,
+            graphql_fn,
+        }
+    }
+
+    /// One more container of function `name`, configured as this app's.
+    pub async fn start(&self, name: &str) -> Function {
+        Function::start(name, &self.env).await
+    }
+
+    /// One more container of function `name`, with `extra` settings on top.
+    pub async fn start_with(&self, name: &str, extra: &[(&'static str, &str)]) -> Function {
+        Function::start(name, &with_settings(self.env.clone(), extra)).await
+    }
+
+    /// `POST /admin/login` with `body` as JSON.
+    pub async fn post_login(&mut self, payload: Payload, body: &Value) -> LambdaResponse {
+        self.login_fn
+            .invoke(HttpRequest::post(LOGIN_PATH).json(body).event(payload))
+            .await
+    }
+
+    /// Logs in, failing the test unless it succeeds; returns (access, refresh).
+    pub async fn login(&mut self, username: &str, password: &str) -> (String, String) {
+        login_pair(&mut self.login_fn, username, password).await
+    }
+
+    /// An access token of the seeded admin, from a fresh login.
+    pub async fn admin_token(&mut self) -> String {
+        let (username, password) = (self.admin.username, self.admin.password);
+        self.login(username, password).await.0
+    }
+
+    /// An access token of the seeded support user, from a fresh login.
+    pub async fn support_token(&mut self) -> String {
+        let (username, password) = (self.support.username, self.support.password);
+        self.login(username, password).await.0
+    }
+
+    /// `POST /admin/logout` with `Authorization: Bearer <token>`.
+    pub async fn logout(&mut self, token: &str) -> LambdaResponse {
+        self.logout_with(Some(&format!("Bearer {token}")), Payload::RestV1)
+            .await
+    }
+
+    /// `POST /admin/logout` with exactly `authorization` (or none), over `payload`.
+    pub async fn logout_with(
+        &mut self,
+        authorization: Option<&str>,
+        payload: Payload,
+    ) -> LambdaResponse {
+        let mut request = HttpRequest::post(LOGOUT_PATH).json(&json!({}));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        self.logout_fn.invoke(request.event(payload)).await
+    }
+
+    /// `POST /admin/graphql` with `{"query", "variables"}` and an optional bearer
+    /// token.
+    pub async fn graphql(
+        &mut self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> LambdaResponse {
+        self.graphql_fn
+            .invoke(graphql_request(token, query, variables).event(Payload::RestV1))
+            .await
+    }
+
+    /// The status `{ me { username } }` gets with `token`: 200 while its session
+    /// lives, 401 once it has been ended.
+    pub async fn me_status(&mut self, token: &str) -> u16 {
+        self.graphql(Some(token), "{ me { username } }", json!({}))
+            .await
+            .status
+    }
+}
+
+/// A GraphQL request as a client sends it, for sending elsewhere than
+/// [`TestApp::graphql`] (another container, another payload format).
+pub fn graphql_request(token: Option<&str>, query: &str, variables: Value) -> HttpRequest {
+    let mut request =
+        HttpRequest::post(GRAPHQL_PATH).json(&json!({"query": query, "variables": variables}));
+    if let Some(token) = token {
+        request = request.bearer(token);
+    }
+    request
+}
+
+/// The stored hash of a seeded user's password, hashed once per run: every app
+/// seeds the same two users, and hashing is the costly part of seeding. Salt is
+/// per password, not per user; nothing the tests check depends on that.
+fn seed_hash(password: &str) -> String {
+    static HASHES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+    let mut hashes = HASHES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    hashes
+        .entry(password.to_owned())
+        .or_insert_with(|| shared::password::hash(password).expect("hash"))
+        .clone()
+}
+
+/// `env` with each of `extra` set, replacing a setting of the same name.
+fn with_settings(
+    mut env: Vec<(&'static str, String)>,
+    extra: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    for (name, value) in extra {
+        env.retain(|(key, _)| key != name);
+        env.push((*name, (*value).to_owned()));
+    }
+    env
+}

@@ -1,0 +1,12 @@
+//! The end-to-end tests, as one binary: one link of the workspace, and one
+//! database server and one Secrets Manager emulator for the whole run (both are
+//! started on first use, once per process). A module per area.
+
+mod admin;
+mod graphql;
+mod login;
+mod logout;
+mod outage;
+mod round_trips;
+mod secrets;
+mod template;
