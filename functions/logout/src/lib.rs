@@ -14,10 +14,10 @@ async fn logout(app: &App, request: &Request) -> Result<Response<Body>, ServiceE
     // The body is ignored (clients of the Python service send `{}`), but an
     // oversized one is still refused.
     http::body(request)?;
-    // Only `update_password` and `me` are exempt from a pending password change
-    // (as in the Python service), so logout enforces it like any guarded call.
+    // A user must always be able to end a session, so a pending password change
+    // does not block logout (the Python service refused it).
     let authorization = http::authorization(request);
-    let caller = guard::authenticate(app, authorization, OnPendingPasswordChange::Refuse).await?;
+    let caller = guard::authenticate(app, authorization, OnPendingPasswordChange::Allow).await?;
     session::logout(app, &caller).await?;
     Ok(response::ok())
 }

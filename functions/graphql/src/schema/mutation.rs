@@ -11,8 +11,6 @@ pub struct Mutation;
 
 #[Object(rename_fields = "snake_case", rename_args = "snake_case")]
 impl Mutation {
-    /// Usernames are logged with `escape_debug`: a name stored before the rules
-    /// refused control characters must not forge a log line in the Text format.
     /// The caller changes their own password; their other sessions end.
     async fn update_password(
         &self,
