@@ -2,7 +2,7 @@
 //! bcrypt hashes left by the Python service). Run with `cargo bench -p shared`;
 //! compare profiles with e.g. `CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo bench -p shared`.
 
-use shared::password;
+use shared::password::{self, HashScheme};
 use std::time::{Duration, Instant};
 
 const PYTHON_BCRYPT: &str = "$2b$12$SAi73xqOTSlUoqw.a7K50eZv/27qMjEL9PCd4Rl.Ej4Q0fdtB76Aa";
@@ -31,9 +31,16 @@ fn main() {
         password::verify("correct horse battery", &hash);
     });
     measure("dummy verify (unknown user)", 20, || {
-        password::verify_dummy("correct horse battery");
+        password::verify_dummy(HashScheme::Argon2id, "correct horse battery");
     });
     measure("bcrypt-12 verify (legacy)", 5, || {
         password::verify("python-pass", PYTHON_BCRYPT);
+    });
+    // PASSWORD_HASH=bcrypt: what new passwords and unknown users cost there.
+    measure("bcrypt-12 hash (PASSWORD_HASH=bcrypt)", 5, || {
+        password::hash_with(HashScheme::Bcrypt, "correct horse battery").expect("hash");
+    });
+    measure("bcrypt dummy verify (unknown user)", 5, || {
+        password::verify_dummy(HashScheme::Bcrypt, "correct horse battery");
     });
 }

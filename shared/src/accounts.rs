@@ -146,7 +146,7 @@ pub async fn create_user(
     if store.username_exists(&username).await? {
         return Err(AccountError::UsernameExists);
     }
-    let hash = password::hash_off_executor(account.password)
+    let hash = password::hash_off_executor(rules.password_hash, account.password)
         .await
         .map_err(ServiceError::from)?;
     let user = NewUser {
@@ -193,16 +193,20 @@ pub async fn change_own_password(
         return Err(AccountError::PasswordsDontMatch);
     }
     let stored = user.password_hash.expose_secret().to_owned();
-    let verdict = password::verify_off_executor(change.current_password.clone(), Some(stored))
-        .await
-        .map_err(ServiceError::from)?;
+    let verdict = password::verify_off_executor(
+        rules.password_hash,
+        change.current_password.clone(),
+        Some(stored),
+    )
+    .await
+    .map_err(ServiceError::from)?;
     if verdict == Verdict::Mismatch {
         return Err(AccountError::CurrentPasswordDontMatch);
     }
     if change.current_password.expose_secret() == change.new_password.expose_secret() {
         return Err(AccountError::SameAsCurrent);
     }
-    let hash = password::hash_off_executor(change.new_password)
+    let hash = password::hash_off_executor(rules.password_hash, change.new_password)
         .await
         .map_err(ServiceError::from)?;
     // Sessions end first: if the second write fails, no session (perhaps an
@@ -235,7 +239,7 @@ pub async fn reset_password(
 ) -> Result<SecretString, AccountError> {
     actor.check_target(store, user_id).await?;
     let password = random_password(length.max(rules.password_min_length));
-    let hash = password::hash_off_executor(password.clone())
+    let hash = password::hash_off_executor(rules.password_hash, password.clone())
         .await
         .map_err(ServiceError::from)?;
     // Sessions end before the new hash is written, so a failure between the two

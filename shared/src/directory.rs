@@ -1,6 +1,7 @@
 //! Reading users and roles for administration (the GraphQL queries).
 
 use crate::ids::UserId;
+use crate::password::HashScheme;
 use crate::store::{RoleRecord, Store, StoreError, UserRecord};
 
 /// One page of users in creation order.
@@ -35,6 +36,27 @@ pub async fn users_page(
         users,
         has_next_page,
     })
+}
+
+/// How many users' passwords are stored in each scheme (`auth-admin
+/// hash-report`): while any is argon2id, the Python service can't verify it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HashReport {
+    pub bcrypt: u64,
+    pub argon2id: u64,
+    pub other: u64,
+}
+
+pub async fn hash_report(store: &Store) -> Result<HashReport, StoreError> {
+    let mut report = HashReport::default();
+    for hash in store.password_hashes().await? {
+        match HashScheme::of(&hash) {
+            Some(HashScheme::Bcrypt) => report.bcrypt += 1,
+            Some(HashScheme::Argon2id) => report.argon2id += 1,
+            None => report.other += 1,
+        }
+    }
+    Ok(report)
 }
 
 pub async fn roles(store: &Store) -> Result<Vec<RoleRecord>, StoreError> {

@@ -3,6 +3,9 @@
 //! New hashes are argon2id PHC strings at OWASP's minimum (m=19456 KiB, t=2, p=1).
 //! Hashes the Python service left are bcrypt (`$2b$…`): they still verify, and the
 //! caller is told to rehash them to argon2id after the first successful login.
+//! With `PASSWORD_HASH=bcrypt` (for a period beside the Python service, or to
+//! keep a rollback possible) new hashes are bcrypt at the package's cost 12 and
+//! nothing is rehashed, so the Python service can verify every password.
 //! Hashing is CPU-bound for tens of milliseconds, so the async entry points run it
 //! on tokio's blocking pool instead of stalling the executor.
 
@@ -21,6 +24,46 @@ const OUTPUT_LEN: usize = 32;
 /// costs, so response time does not reveal which usernames exist.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$K6oyZMbM34Lpp+0Qarfo2Q$lhthgEMgX70GL/kywK0I3dao2bCQ7TGXAcSLMkMZU4Y";
+
+/// A bcrypt hash (cost 12, as the Python package writes them) of a random string
+/// nobody knows: the dummy under `PASSWORD_HASH=bcrypt`, where real checks cost
+/// a bcrypt verification.
+const DUMMY_BCRYPT_HASH: &str = "$2b$12$QeiBKdWPWfGz3IxiZXQPJuoPPF11G6XB7zpLhI7H.V6/Yanq3X1DG";
+
+/// The package's bcrypt cost.
+const BCRYPT_COST: u32 = 12;
+
+/// How new passwords are stored (`PASSWORD_HASH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashScheme {
+    /// argon2id at OWASP's parameters; bcrypt hashes are upgraded at login.
+    #[default]
+    Argon2id,
+    /// bcrypt `$2b$`, cost 12, as the Python package writes; nothing is upgraded.
+    Bcrypt,
+}
+
+impl HashScheme {
+    /// `argon2id` or `bcrypt`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "argon2id" => Some(HashScheme::Argon2id),
+            "bcrypt" => Some(HashScheme::Bcrypt),
+            _ => None,
+        }
+    }
+
+    /// The scheme a stored hash is in; `None` for a format we can't read.
+    pub fn of(stored: &str) -> Option<Self> {
+        if is_bcrypt(stored) {
+            Some(HashScheme::Bcrypt)
+        } else if stored.starts_with("$argon2id$") {
+            Some(HashScheme::Argon2id)
+        } else {
+            None
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -45,6 +88,16 @@ fn hasher() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, Some(OUTPUT_LEN))
         .unwrap_or(Params::DEFAULT);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a new password in `scheme`, with a fresh random salt.
+pub fn hash_with(scheme: HashScheme, password: &str) -> Result<String, PasswordError> {
+    match scheme {
+        HashScheme::Argon2id => hash(password),
+        HashScheme::Bcrypt => bcrypt::hash_with_result(password, BCRYPT_COST)
+            .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
+            .map_err(|err| PasswordError::Hash(err.to_string())),
+    }
 }
 
 /// Hashes a new password to an argon2id PHC string with a fresh random salt.
@@ -76,28 +129,42 @@ pub fn verify(password: &str, stored: &str) -> Verdict {
     }
 }
 
-/// Spends the time of a real verification and always fails.
-pub fn verify_dummy(password: &str) -> Verdict {
-    let _ = verify(password, DUMMY_HASH);
+/// Spends the time of a real verification in `scheme` and always fails.
+pub fn verify_dummy(scheme: HashScheme, password: &str) -> Verdict {
+    let dummy = match scheme {
+        HashScheme::Argon2id => DUMMY_HASH,
+        HashScheme::Bcrypt => DUMMY_BCRYPT_HASH,
+    };
+    let _ = verify(password, dummy);
     Verdict::Mismatch
 }
 
-/// [`verify`] on the blocking pool; `stored == None` verifies against the dummy.
+/// [`verify`] on the blocking pool; `stored == None` verifies against the dummy
+/// of `scheme`. Under bcrypt nothing is to be rehashed: `needs_rehash` is false.
 pub async fn verify_off_executor(
+    scheme: HashScheme,
     password: SecretString,
     stored: Option<String>,
 ) -> Result<Verdict, PasswordError> {
     let verdict = tokio::task::spawn_blocking(move || match stored {
         Some(stored) => verify(password.expose_secret(), &stored),
-        None => verify_dummy(password.expose_secret()),
+        None => verify_dummy(scheme, password.expose_secret()),
     })
     .await?;
-    Ok(verdict)
+    Ok(match (scheme, verdict) {
+        (HashScheme::Bcrypt, Verdict::Match { .. }) => Verdict::Match {
+            needs_rehash: false,
+        },
+        (_, verdict) => verdict,
+    })
 }
 
-/// [`hash`] on the blocking pool.
-pub async fn hash_off_executor(password: SecretString) -> Result<String, PasswordError> {
-    tokio::task::spawn_blocking(move || hash(password.expose_secret())).await?
+/// [`hash_with`] on the blocking pool.
+pub async fn hash_off_executor(
+    scheme: HashScheme,
+    password: SecretString,
+) -> Result<String, PasswordError> {
+    tokio::task::spawn_blocking(move || hash_with(scheme, password.expose_secret())).await?
 }
 
 fn is_bcrypt(stored: &str) -> bool {
@@ -177,26 +244,59 @@ mod tests {
     fn the_dummy_hash_uses_current_parameters() {
         let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
         assert!(!is_weaker_than_current(&parsed));
-        assert_eq!(verify_dummy("anything"), Verdict::Mismatch);
+        assert_eq!(
+            verify_dummy(HashScheme::Argon2id, "anything"),
+            Verdict::Mismatch
+        );
+        assert_eq!(
+            verify_dummy(HashScheme::Bcrypt, "anything"),
+            Verdict::Mismatch
+        );
     }
 
     #[tokio::test]
     async fn the_async_entry_points_agree_with_the_sync_ones() {
-        let hashed = hash_off_executor(SecretString::from("pw-async"))
+        let hashed = hash_off_executor(HashScheme::Argon2id, SecretString::from("pw-async"))
             .await
             .unwrap();
-        let verdict = verify_off_executor(SecretString::from("pw-async"), Some(hashed))
-            .await
-            .unwrap();
+        let verdict = verify_off_executor(
+            HashScheme::Argon2id,
+            SecretString::from("pw-async"),
+            Some(hashed),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             verdict,
             Verdict::Match {
                 needs_rehash: false
             }
         );
-        let verdict = verify_off_executor(SecretString::from("pw-async"), None)
-            .await
-            .unwrap();
+        let verdict =
+            verify_off_executor(HashScheme::Argon2id, SecretString::from("pw-async"), None)
+                .await
+                .unwrap();
         assert_eq!(verdict, Verdict::Mismatch);
+    }
+
+    #[test]
+    fn a_bcrypt_hash_is_2b_at_cost_12_and_verifies() {
+        let hashed = hash_with(HashScheme::Bcrypt, "correct horse").unwrap();
+        assert!(hashed.starts_with("$2b$12$"), "{hashed}");
+        assert_eq!(HashScheme::of(&hashed), Some(HashScheme::Bcrypt));
+        assert_eq!(
+            verify("correct horse", &hashed),
+            Verdict::Match { needs_rehash: true }
+        );
+        assert_eq!(verify("wrong horse", &hashed), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn the_scheme_of_a_stored_hash_is_told_by_its_prefix() {
+        assert_eq!(HashScheme::of(DUMMY_HASH), Some(HashScheme::Argon2id));
+        assert_eq!(HashScheme::of(PYTHON_BCRYPT), Some(HashScheme::Bcrypt));
+        assert_eq!(HashScheme::of("plain"), None);
+        assert_eq!(HashScheme::parse("BCRYPT"), Some(HashScheme::Bcrypt));
+        assert_eq!(HashScheme::parse("md5"), None);
     }
 }

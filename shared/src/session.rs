@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::error::ServiceError;
 use crate::guard::Caller;
 use crate::ids::UserId;
-use crate::password::{self, Verdict};
+use crate::password::{self, HashScheme, Verdict};
 use crate::response::error_chain;
 use crate::store::{DbRef, NewSession, Store, StoreError, UserRecord};
 use crate::token::{TokenIds, TokenPair};
@@ -78,7 +78,9 @@ pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, Service
     let stored = user
         .as_ref()
         .map(|u| u.password_hash.expose_secret().to_owned());
-    let verdict = password::verify_off_executor(credentials.password.clone(), stored).await?;
+    let scheme = app.settings.accounts.password_hash;
+    let verdict =
+        password::verify_off_executor(scheme, credentials.password.clone(), stored).await?;
 
     // Usernames are logged escaped (here and wherever else they are logged): a
     // login attempt, or a name stored before the rules refused control
@@ -134,7 +136,7 @@ fn accept(
 /// Replaces an old hash with argon2id. A failure here must not fail the login
 /// that proved the password, so it is only logged; the next login tries again.
 async fn rehash(app: &App, user_id: UserId, password: SecretString) {
-    let outcome = match password::hash_off_executor(password).await {
+    let outcome = match password::hash_off_executor(HashScheme::Argon2id, password).await {
         Ok(hash) => app
             .store
             .replace_password_hash(user_id, &hash)

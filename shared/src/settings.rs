@@ -4,6 +4,7 @@
 //! its configuration. A missing or malformed value stops start-up with an error that
 //! names the variable, never its value.
 
+use crate::password::HashScheme;
 use secrecy::SecretString;
 use std::collections::HashMap;
 
@@ -45,11 +46,13 @@ pub struct DatabaseSettings {
 }
 
 /// The rules for new usernames and passwords (`USERNAME_MIN_LENGTH`,
-/// `PASSWORD_MIN_LENGTH`). Login never applies them.
+/// `PASSWORD_MIN_LENGTH`, and `PASSWORD_HASH`, how they are stored). Login
+/// never applies the lengths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountRules {
     pub username_min_length: usize,
     pub password_min_length: usize,
+    pub password_hash: HashScheme,
 }
 
 #[derive(Debug)]
@@ -154,9 +157,15 @@ impl AccountRules {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let source = Source(&lookup);
+        let password_hash = match source.get("PASSWORD_HASH") {
+            None => HashScheme::default(),
+            Some(name) => HashScheme::parse(&name)
+                .ok_or_else(|| invalid("PASSWORD_HASH", "expected argon2id or bcrypt"))?,
+        };
         Ok(AccountRules {
             username_min_length: source.number("USERNAME_MIN_LENGTH", 3, 1)?,
             password_min_length: source.number("PASSWORD_MIN_LENGTH", 8, 1)?,
+            password_hash,
         })
     }
 }
@@ -306,6 +315,10 @@ mod tests {
         assert!(s.use_whitelist);
         assert_eq!(s.accounts.username_min_length, 3);
         assert_eq!(s.accounts.password_min_length, 8);
+        assert_eq!(s.accounts.password_hash, HashScheme::Argon2id);
+        let bcrypt = settings(&[("PASSWORD_HASH", "bcrypt")]).unwrap();
+        assert_eq!(bcrypt.accounts.password_hash, HashScheme::Bcrypt);
+        assert!(settings(&[("PASSWORD_HASH", "md5")]).is_err());
         assert_eq!(s.token_expire_minutes, 60);
         assert_eq!(s.refresh_token_expire_minutes, 10080);
         assert_eq!(s.reset_password_length, 8);

@@ -238,6 +238,7 @@ mod tests {
         let rules = AccountRules {
             username_min_length: 1,
             password_min_length: 1,
+            password_hash: crate::password::HashScheme::Argon2id,
         };
         let field = StringField::new_username(rules);
         for name in ["a\tb", "a\nb", "a\u{a0}b", "a\u{2028}b", "a\u{3000}b"] {

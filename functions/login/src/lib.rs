@@ -6,13 +6,15 @@ use shared::session::{self, Credentials, Grant};
 use shared::{http, response, serve, App, ServiceError};
 use std::convert::Infallible;
 
-/// The `data` of a successful login, field for field as the README's login
-/// example (the Python package's documented body) shows it.
+/// The `data` of a successful login: the Python package's documented body
+/// (`token`) plus what its login view really answers (`access_token`, the same
+/// value), so clients written against either keep working.
 #[derive(Serialize)]
 struct LoginData {
     change_password: bool,
     token_type: &'static str,
     token: String,
+    access_token: String,
     refresh_token: String,
     expires_in: u32,
     role: String,
@@ -23,6 +25,7 @@ impl From<Grant> for LoginData {
         LoginData {
             change_password: grant.change_password,
             token_type: "Bearer",
+            access_token: grant.tokens.access_token.clone(),
             token: grant.tokens.access_token,
             refresh_token: grant.tokens.refresh_token,
             expires_in: grant.expires_in,

@@ -62,6 +62,29 @@ impl Store {
         .await
     }
 
+    /// Every stored password hash, for counting schemes (administration only:
+    /// it reads the whole collection, one small field per user).
+    pub async fn password_hashes(&self) -> Result<Vec<String>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct PasswordOnly {
+            #[serde(default)]
+            password: String,
+        }
+        bounded(async {
+            let cursor = self
+                .users::<PasswordOnly>()
+                .find(doc! {})
+                .projection(doc! { "_id": 0, "password": 1 })
+                .await?;
+            Ok(collect(cursor)
+                .await?
+                .into_iter()
+                .map(|user| user.password)
+                .collect())
+        })
+        .await
+    }
+
     /// Stores a new password hash and sets `change_password` to `must_change`;
     /// `false` if there is no such user.
     pub async fn set_password(

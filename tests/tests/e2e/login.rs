@@ -46,10 +46,13 @@ async fn a_good_login_returns_the_seed_body_over_both_payload_formats() {
         assert_eq!(body["message"], "ok");
         let data = body["data"].as_object().expect("data object");
         let keys: Vec<&str> = data.keys().map(String::as_str).collect();
+        // The seed's keys, plus `access_token`: what the package's login view
+        // really answers (#11), with the same value as `token`.
         let mut expected = vec![
             "change_password",
             "token_type",
             "token",
+            "access_token",
             "refresh_token",
             "expires_in",
             "role",
@@ -58,6 +61,8 @@ async fn a_good_login_returns_the_seed_body_over_both_payload_formats() {
         let mut sorted = keys.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, expected);
+        assert!(data["token"].is_string());
+        assert_eq!(data["access_token"], data["token"]);
         assert_eq!(data["change_password"], false);
         assert_eq!(data["token_type"], "Bearer");
         assert_eq!(data["expires_in"], 60);

@@ -4,6 +4,7 @@
 //! auth-admin role-new --name admin [--permissions '{"key":"value"}']
 //! auth-admin user-new --role admin --username alice      (password on stdin)
 //! auth-admin clear-tokens
+//! auth-admin hash-report
 //! ```
 //! It reads `MONGODB_URI`, `MONGODB_DATABASE`, `USERNAME_MIN_LENGTH` and
 //! `PASSWORD_MIN_LENGTH` like the functions. The password is read from standard
@@ -11,6 +12,7 @@
 
 use secrecy::SecretString;
 use shared::accounts::{self, AccountError, Actor, NewAccount};
+use shared::directory;
 use shared::session;
 use shared::settings::{AccountRules, DatabaseSettings};
 use shared::setup;
@@ -23,8 +25,9 @@ const USAGE: &str = "usage:
   auth-admin role-new --name NAME [--permissions JSON]
   auth-admin user-new --role ROLE --username USERNAME   (password: one line on stdin)
   auth-admin clear-tokens
+  auth-admin hash-report        how many passwords are bcrypt (the Python service's) or argon2id
 environment: MONGODB_URI (required), MONGODB_DATABASE (auth),
-             USERNAME_MIN_LENGTH (3), PASSWORD_MIN_LENGTH (8)";
+             USERNAME_MIN_LENGTH (3), PASSWORD_MIN_LENGTH (8), PASSWORD_HASH (argon2id)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -43,7 +46,10 @@ async fn main() -> ExitCode {
 
 async fn run(args: &[String]) -> Result<String, String> {
     let (command, options) = args.split_first().ok_or_else(|| USAGE.to_owned())?;
-    if !matches!(command.as_str(), "role-new" | "user-new" | "clear-tokens") {
+    if !matches!(
+        command.as_str(),
+        "role-new" | "user-new" | "clear-tokens" | "hash-report"
+    ) {
         return Err(USAGE.to_owned());
     }
     let options = parse_options(options)?;
@@ -81,6 +87,22 @@ async fn run(args: &[String]) -> Result<String, String> {
                 .await
                 .map_err(describe)?;
             Ok(format!("user {} created ({})", user.username, user.id))
+        }
+        "hash-report" => {
+            let report = directory::hash_report(&store)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "bcrypt {}\nargon2id {}\nother {}\n{}",
+                report.bcrypt,
+                report.argon2id,
+                report.other,
+                if report.argon2id == 0 {
+                    "every password verifies under the Python service: a rollback is free"
+                } else {
+                    "argon2id passwords don't verify under the Python service: those users would need a reset after a rollback"
+                }
+            ))
         }
         "clear-tokens" => {
             let removed = session::end_all(&store).await.map_err(|e| e.to_string())?;
