@@ -17,6 +17,10 @@ pub enum ServiceError {
     BadRequest(FieldErrors),
     #[error("the credentials were refused")]
     BadCredentials,
+    /// The username or source IP is locked out; try again after this many
+    /// whole seconds (at least 1).
+    #[error("too many failed logins")]
+    TooManyAttempts { retry_after_seconds: u64 },
     #[error("the caller is not authorised")]
     Unauthorized,
     #[error("the token has expired")]

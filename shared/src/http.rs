@@ -38,3 +38,41 @@ pub fn authorization(request: &Request) -> Option<&str> {
         _ => None,
     }
 }
+
+/// Where a request came from, as API Gateway saw it, for limits and logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The address API Gateway received the request from: never a header a
+    /// client can set (`X-Forwarded-For`), which would let it pick its own.
+    pub source_ip: Option<String>,
+    /// API Gateway's request id, to find the request in its logs.
+    pub request_id: Option<String>,
+}
+
+/// The request's [`Origin`]; empty fields where the event carries none.
+pub fn origin(request: &Request) -> Origin {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => Origin {
+            source_ip: context.identity.source_ip.clone(),
+            request_id: context.request_id.clone(),
+        },
+        Some(RequestContext::ApiGatewayV2(context)) => Origin {
+            source_ip: context.http.source_ip.clone(),
+            request_id: context.request_id.clone(),
+        },
+        _ => Origin::default(),
+    }
+    .non_empty()
+}
+
+impl Origin {
+    fn non_empty(self) -> Self {
+        let keep = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+        Origin {
+            source_ip: keep(self.source_ip),
+            request_id: keep(self.request_id),
+        }
+    }
+}

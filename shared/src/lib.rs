@@ -18,6 +18,7 @@ pub mod guard;
 pub mod http;
 pub mod ids;
 pub mod keyring;
+pub mod lockout;
 pub mod password;
 pub mod response;
 pub mod secrets;
@@ -27,6 +28,7 @@ pub mod settings;
 pub mod setup;
 pub mod store;
 pub mod telemetry;
+pub mod timing;
 pub mod token;
 pub mod validate;
 

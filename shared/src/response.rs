@@ -1,7 +1,8 @@
 //! JSON responses, and the single mapping from [`ServiceError`] to HTTP.
 
 use crate::error::{FieldErrors, ServiceError};
-use lambda_http::http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
+use lambda_http::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
@@ -75,6 +76,7 @@ impl ServiceError {
             | ServiceError::InvalidToken
             | ServiceError::PasswordChangeRequired => StatusCode::UNAUTHORIZED,
             ServiceError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::Store(err) if err.is_outage() => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::DeadlineExceeded => StatusCode::SERVICE_UNAVAILABLE,
@@ -90,6 +92,7 @@ impl ServiceError {
         match self {
             ServiceError::BadRequest(_) => "bad_request",
             ServiceError::BadCredentials => "bad_credentials",
+            ServiceError::TooManyAttempts { .. } => "too_many_attempts",
             ServiceError::Unauthorized => "unauthorized",
             ServiceError::SignatureExpired => "signature_expired",
             ServiceError::InvalidToken => "invalid_token",
@@ -118,13 +121,21 @@ pub fn error(err: &ServiceError) -> Response<Body> {
         ServiceError::BadRequest(fields) => Some(fields),
         _ => None,
     };
-    json(
+    let mut response = json(
         status,
         &MessageBody {
             message: err.message(),
             errors,
         },
-    )
+    );
+    if let ServiceError::TooManyAttempts {
+        retry_after_seconds,
+    } = err
+    {
+        let seconds = HeaderValue::from(*retry_after_seconds.max(&1));
+        response.headers_mut().insert(RETRY_AFTER, seconds);
+    }
+    response
 }
 
 /// `a: b: c` from an error's sources.
@@ -199,6 +210,19 @@ mod tests {
         assert_eq!(
             body(&bug),
             serde_json::json!({"message": "internal_server_error"})
+        );
+    }
+
+    #[test]
+    fn a_lockout_is_429_with_retry_after_in_whole_seconds_at_least_one() {
+        let response = error(&ServiceError::TooManyAttempts {
+            retry_after_seconds: 0,
+        });
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()[RETRY_AFTER], "1");
+        assert_eq!(
+            body(&response),
+            serde_json::json!({"message": "too_many_attempts"})
         );
     }
 

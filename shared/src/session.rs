@@ -4,14 +4,18 @@
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::guard::Caller;
+use crate::http::Origin;
 use crate::ids::UserId;
+use crate::lockout;
 use crate::password::{self, HashScheme, Verdict};
 use crate::response::error_chain;
 use crate::store::{DbRef, NewSession, Store, StoreError, UserRecord};
+use crate::timing;
 use crate::token::{TokenIds, TokenPair};
 use crate::validate::{self, StringField};
 use mongodb::bson::DateTime;
 use secrecy::{ExposeSecret, SecretString};
+use std::time::Instant;
 
 /// A validated login body. The length minimums are not applied: passwords set
 /// under older, laxer rules must still log in.
@@ -66,21 +70,33 @@ impl Refusal {
     }
 }
 
-/// Checks credentials and opens a session: one command to read the user and its
-/// role, one to whitelist the tokens, and one more, concurrently, the first time a
-/// bcrypt hash left by the Python service is rehashed.
-pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, ServiceError> {
+/// Checks credentials and opens a session. Before any hashing, [`lockout`]
+/// reads the user with both locks and counts the attempt (a locked attempt stops
+/// there, after one command); then the password is checked, and a success
+/// whitelists the tokens, clears the count and, the first time a bcrypt hash
+/// left by the Python service is met, rehashes it, all three concurrently.
+pub async fn login(
+    app: &App,
+    credentials: Credentials,
+    origin: &Origin,
+) -> Result<Grant, ServiceError> {
     let username = credentials.username;
-    let user = app.store.user_by_username(&username).await?;
+    let (user, attempt) = lockout::admit(app, &username, origin).await?;
 
     // The password is checked in every case, against a dummy hash when the user is
-    // unknown, so all refusals cost the same time.
+    // unknown, and every refusal is padded to the slowest check seen, so all
+    // refusals cost the same time.
+    let started = Instant::now();
     let stored = user
         .as_ref()
         .map(|u| u.password_hash.expose_secret().to_owned());
     let scheme = app.settings.accounts.password_hash;
+    let checked = stored.as_deref().map_or(Some(scheme), HashScheme::of);
     let verdict =
         password::verify_off_executor(scheme, credentials.password.clone(), stored).await?;
+    if let Some(checked) = checked {
+        timing::record(checked, started.elapsed());
+    }
 
     // Usernames are logged escaped (here and wherever else they are logged): a
     // login attempt, or a name stored before the rules refused control
@@ -88,7 +104,17 @@ pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, Service
     let (user, needs_rehash) = match accept(user, verdict, app) {
         Ok(accepted) => accepted,
         Err(refusal) => {
-            tracing::info!(username = %username.escape_debug(), outcome = "bad_credentials", reason = refusal.as_str(), "login refused");
+            tracing::info!(
+                event = "login_failed",
+                username = %username.escape_debug(),
+                outcome = "bad_credentials",
+                reason = refusal.as_str(),
+                source_ip = origin.source_ip.as_deref(),
+                request_id = origin.request_id.as_deref(),
+                "login refused"
+            );
+            lockout::after_failure(app, origin).await;
+            timing::pad_refusal(started).await;
             return Err(ServiceError::BadCredentials);
         }
     };
@@ -103,9 +129,18 @@ pub async fn login(app: &App, credentials: Credentials) -> Result<Grant, Service
             rehash(app, user.id, credentials.password).await;
         }
     };
-    let (tokens, ()) = tokio::join!(open_session(app, user.id), rehash);
+    let clear = lockout::after_success(app, &username, attempt);
+    let (tokens, (), ()) = tokio::join!(open_session(app, user.id), rehash, clear);
     let tokens = tokens?;
-    tracing::info!(username = %username.escape_debug(), outcome = "ok", "login accepted");
+    tracing::info!(
+        event = "login_succeeded",
+        username = %username.escape_debug(),
+        user_id = %user.id,
+        outcome = "ok",
+        source_ip = origin.source_ip.as_deref(),
+        request_id = origin.request_id.as_deref(),
+        "login accepted"
+    );
     Ok(Grant {
         tokens,
         change_password: user.change_password,

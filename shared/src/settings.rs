@@ -7,6 +7,7 @@
 use crate::password::HashScheme;
 use secrecy::SecretString;
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// Which roles may use a function (login, logout, the guard).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +77,19 @@ pub struct Settings {
     pub require_password_change: bool,
     pub allowed_roles: AllowedRoles,
     pub protected_roles: ProtectedRoles,
+    pub lockout: LockoutSettings,
+}
+
+/// How password guessing is slowed (`LOGIN_*`): per username, failure number
+/// n >= `max_failures` locks it for min(2^(n - max), `max_lock`); per source IP,
+/// `max_failures_per_ip` failures within `ip_window` lock the IP until the
+/// window ends. A zero maximum turns that limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutSettings {
+    pub max_failures: u32,
+    pub max_lock: Duration,
+    pub max_failures_per_ip: u32,
+    pub ip_window: Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -132,6 +146,16 @@ impl Settings {
             require_password_change: source.boolean("REQUIRE_PASSWORD_CHANGE", false)?,
             allowed_roles: source.roles("ALLOWED_ROLES")?,
             protected_roles: ProtectedRoles(source.names("PROTECTED_ROLES", "admin")?),
+            lockout: LockoutSettings {
+                max_failures: source.number("LOGIN_MAX_FAILURES", 5, 0)?,
+                max_lock: Duration::from_secs(source.number(
+                    "LOGIN_LOCKOUT_MAX_SECONDS",
+                    900,
+                    1,
+                )?),
+                max_failures_per_ip: source.number("LOGIN_MAX_FAILURES_PER_IP", 100, 0)?,
+                ip_window: Duration::from_secs(source.number("LOGIN_IP_WINDOW_SECONDS", 900, 1)?),
+            },
         })
     }
 }
@@ -316,6 +340,12 @@ mod tests {
         assert_eq!(s.accounts.username_min_length, 3);
         assert_eq!(s.accounts.password_min_length, 8);
         assert_eq!(s.accounts.password_hash, HashScheme::Argon2id);
+        assert_eq!(s.lockout.max_failures, 5);
+        assert_eq!(s.lockout.max_lock, Duration::from_secs(900));
+        assert_eq!(s.lockout.max_failures_per_ip, 100);
+        assert_eq!(s.lockout.ip_window, Duration::from_secs(900));
+        let off = settings(&[("LOGIN_MAX_FAILURES", "0")]).unwrap();
+        assert_eq!(off.lockout.max_failures, 0);
         let bcrypt = settings(&[("PASSWORD_HASH", "bcrypt")]).unwrap();
         assert_eq!(bcrypt.accounts.password_hash, HashScheme::Bcrypt);
         assert!(settings(&[("PASSWORD_HASH", "md5")]).is_err());

@@ -22,6 +22,10 @@ pub fn spawn_index_setup(app: &App) {
             let error = error_chain(&err);
             tracing::warn!(%error, "could not ensure the session expiry index");
         }
+        if let Err(err) = store.ensure_attempt_expiry().await {
+            let error = error_chain(&err);
+            tracing::warn!(%error, "could not ensure the login-attempt expiry index");
+        }
     });
 }
 

@@ -41,6 +41,6 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Infal
 async fn login(app: &App, request: &Request) -> Result<Response<Body>, ServiceError> {
     http::require_post(request)?;
     let credentials = Credentials::from_json(http::body(request)?)?;
-    let grant = session::login(app, credentials).await?;
+    let grant = session::login(app, credentials, &http::origin(request)).await?;
     Ok(response::ok_with(LoginData::from(grant)))
 }

@@ -42,6 +42,23 @@ impl Store {
         .await
     }
 
+    /// A TTL index that sweeps login-attempt counts once they are over (each
+    /// entry carries its own `expires_at`).
+    pub async fn ensure_attempt_expiry(&self) -> Result<(), StoreError> {
+        let ttl = IndexModel::builder()
+            .keys(doc! { "expires_at": 1 })
+            .options(IndexOptions::builder().expire_after(Duration::ZERO).build())
+            .build();
+        bounded(async {
+            self.db
+                .collection::<Document>(super::attempts::LOGIN_ATTEMPT)
+                .create_index(ttl)
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// A TTL index that sweeps whitelist entries once their refresh token has
     /// expired (entries the Python service wrote have no `created_at` and stay).
     /// An existing index with another lifetime makes this fail; housekeeping only.

@@ -1,11 +1,12 @@
 //! The MongoDB repository: one file per collection (`users`, `roles`,
-//! `sessions`, plus `indexes`), each adding its methods to [`Store`]. Methods take
+//! `sessions`, `attempts`, plus `indexes`), each adding its methods to [`Store`]. Methods take
 //! and return domain values; MongoDB's query language lives only here.
 //!
 //! Every database round trip is on some request's critical path, so each method is
 //! exactly one command, and every one of them is bounded by a timeout: a database
 //! that is down or silent costs a request a few seconds, never the Lambda timeout.
 
+mod attempts;
 mod error;
 mod indexes;
 mod records;
@@ -13,6 +14,7 @@ mod roles;
 mod sessions;
 mod users;
 
+pub use attempts::{CountBefore, LoginState};
 pub use error::StoreError;
 pub use records::{DbRef, NewRole, NewSession, NewUser, RoleRecord, SessionRecord, UserRecord};
 

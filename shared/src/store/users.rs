@@ -169,7 +169,7 @@ impl Store {
 }
 
 /// Splits the aggregate's output into the user and the role its DBRef names.
-fn user_from_document(mut raw: Document) -> Result<UserRecord, StoreError> {
+pub(super) fn user_from_document(mut raw: Document) -> Result<UserRecord, StoreError> {
     let roles: Vec<RoleRecord> = match raw.remove("roles") {
         Some(Bson::Array(roles)) => roles
             .into_iter()

@@ -4,6 +4,7 @@
 //! auth-admin role-new --name admin [--permissions '{"key":"value"}']
 //! auth-admin user-new --role admin --username alice      (password on stdin)
 //! auth-admin clear-tokens
+//! auth-admin unlock --username alice
 //! auth-admin hash-report
 //! ```
 //! It reads `MONGODB_URI`, `MONGODB_DATABASE`, `USERNAME_MIN_LENGTH` and
@@ -12,11 +13,11 @@
 
 use secrecy::SecretString;
 use shared::accounts::{self, AccountError, Actor, NewAccount};
-use shared::directory;
 use shared::session;
 use shared::settings::{AccountRules, DatabaseSettings};
 use shared::setup;
 use shared::store::StoreError;
+use shared::{directory, lockout};
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -25,6 +26,7 @@ const USAGE: &str = "usage:
   auth-admin role-new --name NAME [--permissions JSON]
   auth-admin user-new --role ROLE --username USERNAME   (password: one line on stdin)
   auth-admin clear-tokens
+  auth-admin unlock --username USERNAME   forget a username's failed logins (lifts a lockout)
   auth-admin hash-report        how many passwords are bcrypt (the Python service's) or argon2id
 environment: MONGODB_URI (required), MONGODB_DATABASE (auth),
              USERNAME_MIN_LENGTH (3), PASSWORD_MIN_LENGTH (8), PASSWORD_HASH (argon2id)";
@@ -48,7 +50,7 @@ async fn run(args: &[String]) -> Result<String, String> {
     let (command, options) = args.split_first().ok_or_else(|| USAGE.to_owned())?;
     if !matches!(
         command.as_str(),
-        "role-new" | "user-new" | "clear-tokens" | "hash-report"
+        "role-new" | "user-new" | "clear-tokens" | "hash-report" | "unlock"
     ) {
         return Err(USAGE.to_owned());
     }
@@ -87,6 +89,17 @@ async fn run(args: &[String]) -> Result<String, String> {
                 .await
                 .map_err(describe)?;
             Ok(format!("user {} created ({})", user.username, user.id))
+        }
+        "unlock" => {
+            let username = required(&options, "username")?;
+            let had = lockout::unlock(&store, username)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(if had {
+                format!("{username}: failed logins forgotten, unlocked")
+            } else {
+                format!("{username}: no failed logins on record")
+            })
         }
         "hash-report" => {
             let report = directory::hash_report(&store)
