@@ -1,6 +1,6 @@
 //! The end-to-end harness: a real MongoDB-wire server, a Lambda Runtime API
-//! emulator that runs the built function binaries, API Gateway events, and the
-//! database fixtures the tests seed.
+//! emulator that runs the built function binaries, API Gateway events, the
+//! database fixtures the tests seed, and a proxy for outages at a chosen moment.
 
 pub mod app;
 pub mod db;
@@ -9,6 +9,7 @@ pub mod function;
 pub mod helpers;
 pub mod mongo_server;
 pub mod moto_server;
+pub mod proxy;
 pub mod runtime_api;
 
 pub use app::{TestApp, TestUser};

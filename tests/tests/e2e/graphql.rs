@@ -478,6 +478,41 @@ mod create_user {
         let count = app.db.count_users(doc! {"username": "twin"}).await;
         assert_eq!(count, 1);
     }
+
+    // #12.7: a new username may hold no whitespace of any kind and no control or
+    // format character: such a name passes for another one, or forges log lines.
+    #[tokio::test]
+    async fn usernames_with_invisible_or_control_characters_are_refused() {
+        let mut app = app().await;
+        let token = app.admin_token().await;
+        let cases = [
+            ("tab\tname", "Must not contain spaces"),
+            ("new\nline", "Must not contain spaces"),
+            ("no\u{a0}break", "Must not contain spaces"),
+            ("line\u{2028}sep", "Must not contain spaces"),
+            (
+                "root\u{200b}",
+                "Must not contain control or invisible characters",
+            ),
+            (
+                "rtl\u{202e}toor",
+                "Must not contain control or invisible characters",
+            ),
+        ];
+        for (username, reason) in cases {
+            let response = app
+                .graphql(Some(&token), CREATE_USER, json!({"i": {"username": username, "password": "pass-word-1", "password_confirmed": "pass-word-1", "role": "support"}}))
+                .await;
+            assert_error(&response, "bad_request");
+            assert_eq!(
+                response.body["errors"][0]["extensions"]["errors"]["username"],
+                json!([reason]),
+                "{username:?}: {}",
+                response.raw_body
+            );
+        }
+        assert_eq!(app.db.count_users(doc! {}).await, 2);
+    }
 }
 
 mod update_user {
@@ -864,6 +899,290 @@ mod refresh_token {
             "invalid_token",
         );
     }
+
+    // #12.6: a rule configured for refresh_token is applied as configured.
+    const REFRESH_FOR_THE_SIGNED_IN: (&str, &str) = (
+        "GRAPHQL_ACCESS_CONTROL",
+        r#"[{"mutation":"refresh_token","roles":["is_authenticated"]}]"#,
+    );
+
+    #[tokio::test]
+    async fn with_a_rule_for_signed_in_users_a_refresh_without_a_token_is_unauthorized() {
+        let mut app = TestApp::with_env(&[ANY_ROLE, REFRESH_FOR_THE_SIGNED_IN]).await;
+        let (_, refresh) = app.login("sue", "current").await;
+        let response = app
+            .graphql(None, REFRESH, json!({"i": {"refresh_token": refresh}}))
+            .await;
+        assert_error(&response, "unauthorized");
+        assert_eq!(response.body["data"]["refresh_token"], Value::Null);
+        // The pair was not used up.
+        assert_eq!(app.db.sessions().await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn with_a_rule_for_signed_in_users_the_owners_access_token_refreshes() {
+        let mut app = TestApp::with_env(&[ANY_ROLE, REFRESH_FOR_THE_SIGNED_IN]).await;
+        let (access, refresh) = app.login("sue", "current").await;
+        let response = app
+            .graphql(
+                Some(&access),
+                REFRESH,
+                json!({"i": {"refresh_token": refresh}}),
+            )
+            .await;
+        assert!(
+            response.body["data"]["refresh_token"]["access_token"].is_string(),
+            "{}",
+            response.raw_body
+        );
+    }
+
+    #[tokio::test]
+    async fn with_a_rule_for_signed_in_users_an_expired_access_token_of_the_owner_refreshes() {
+        let mut app = TestApp::with_env(&[ANY_ROLE, REFRESH_FOR_THE_SIGNED_IN]).await;
+        let (_, refresh) = app.login("sue", "current").await;
+        let now = now();
+        let expired = sign_hs256(
+            &json!({"exp": now - 600, "iat": now - 4200, "sub": app.support.id.to_hex(), "uuid": "old"}),
+            SECRET_KEY,
+        );
+        let response = app
+            .graphql(
+                Some(&expired),
+                REFRESH,
+                json!({"i": {"refresh_token": refresh}}),
+            )
+            .await;
+        assert!(
+            response.body["data"]["refresh_token"]["access_token"].is_string(),
+            "{}",
+            response.raw_body
+        );
+    }
+}
+
+// #12.3: PROTECTED_ROLES (default `admin`): only a caller whose own role is
+// protected may give a protected role or touch an account that holds one, so a
+// delegated administrator can't make or take over an admin.
+mod protected_roles {
+    use super::*;
+
+    /// Account administration delegated to `support` too.
+    const DELEGATED: &str = r#"[{"mutation":"create_user","roles":["admin","support"]},{"mutation":"reset_password","roles":["admin","support"]},{"mutation":"update_user","roles":["admin","support"]},{"mutation":"delete_user","roles":["admin","support"]}]"#;
+
+    async fn delegated_app(extra: &[(&'static str, &'static str)]) -> TestApp {
+        let mut env = vec![ANY_ROLE, ("GRAPHQL_ACCESS_CONTROL", DELEGATED)];
+        env.extend_from_slice(extra);
+        TestApp::with_env(&env).await
+    }
+
+    fn new_user(username: &str, role: &str) -> Value {
+        json!({"i": {"username": username, "password": "pass-word-1", "password_confirmed": "pass-word-1", "role": role}})
+    }
+
+    #[tokio::test]
+    async fn a_support_user_cannot_create_an_admin() {
+        let mut app = delegated_app(&[]).await;
+        let sue = app.support_token().await;
+        let response = app
+            .graphql(Some(&sue), CREATE_USER, new_user("sneaky", "admin"))
+            .await;
+        assert_error(&response, "unauthorized");
+        assert_eq!(app.db.count_users(doc! {"username": "sneaky"}).await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_support_user_cannot_reset_update_or_delete_an_admin() {
+        let mut app = delegated_app(&[]).await;
+        let sue = app.support_token().await;
+        let root = global("User", &app.admin.id);
+        for (query, input) in [
+            (RESET_PASSWORD, json!({"i": {"id": root}})),
+            (
+                UPDATE_USER,
+                json!({"i": {"id": root, "change_password": true, "active": false}}),
+            ),
+            (DELETE_USER, json!({"i": {"id": root}})),
+        ] {
+            assert_error(&app.graphql(Some(&sue), query, input).await, "unauthorized");
+        }
+        // Root is as it was: there, active, not flagged, with the same password.
+        let stored = app.db.user_doc(app.admin.id).await;
+        assert!(stored.get_bool("active").unwrap());
+        assert!(!stored.get_bool("change_password").unwrap());
+        app.login("root", "root-password").await;
+    }
+
+    #[tokio::test]
+    async fn a_support_user_may_create_and_reset_support_users() {
+        let mut app = delegated_app(&[]).await;
+        let sue = app.support_token().await;
+        let created = app
+            .graphql(Some(&sue), CREATE_USER, new_user("helper", "support"))
+            .await;
+        assert_eq!(
+            created.body["data"]["create_user"]["user"]["role"]["name"], "support",
+            "{}",
+            created.raw_body
+        );
+        let sam = app.db.user("sam", "sam-password", app.support_role).await;
+        let reset = app
+            .graphql(
+                Some(&sue),
+                RESET_PASSWORD,
+                json!({"i": {"id": global("User", &sam)}}),
+            )
+            .await;
+        let password = reset.body["data"]["reset_password"]["password"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}", reset.raw_body))
+            .to_owned();
+        app.login("sam", &password).await;
+    }
+
+    #[tokio::test]
+    async fn an_admin_may_create_an_admin() {
+        let mut app = delegated_app(&[]).await;
+        let admin = app.admin_token().await;
+        let created = app
+            .graphql(Some(&admin), CREATE_USER, new_user("second-root", "admin"))
+            .await;
+        assert_eq!(
+            created.body["data"]["create_user"]["user"]["role"]["name"], "admin",
+            "{}",
+            created.raw_body
+        );
+    }
+
+    #[tokio::test]
+    async fn a_support_user_whose_role_is_protected_too_may_reset_an_admin() {
+        let mut app = delegated_app(&[("PROTECTED_ROLES", "admin,support")]).await;
+        let sue = app.support_token().await;
+        let reset = app
+            .graphql(
+                Some(&sue),
+                RESET_PASSWORD,
+                json!({"i": {"id": global("User", &app.admin.id)}}),
+            )
+            .await;
+        let password = reset.body["data"]["reset_password"]["password"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}", reset.raw_body))
+            .to_owned();
+        app.login("root", &password).await;
+    }
+}
+
+// #12.4: a password change, a reset, a deactivation or a deletion ends the
+// sessions before it writes the user, so when the database dies between the two
+// writes no session (perhaps an attacker's) outlives the attempt. A proxy in
+// front of the database drops the connection on the write to `user`.
+mod write_order {
+    use super::*;
+    use e2e::proxy::{command_on, mongodb_address, Proxy};
+
+    /// The app with its functions behind a proxy that kills the connection on
+    /// any `command` on collection `user` (its own writes go straight to the
+    /// database), the proxy kept alive beside it.
+    async fn app_dying_on(command: &str) -> (TestApp, Proxy) {
+        let upstream = mongodb_address(&e2e::mongo_server::uri());
+        let proxy = Proxy::cutting_mongodb_commands(&upstream, command_on(command, "user"));
+        let uri = proxy.mongodb_uri();
+        let app = TestApp::with_env(&[ANY_ROLE, ("MONGODB_URI", uri.as_str())]).await;
+        (app, proxy)
+    }
+
+    fn assert_failed(response: &LambdaResponse, field: &str) {
+        assert!(
+            response.body["data"][field].is_null() && !error_messages(response).is_empty(),
+            "the write went through: {}",
+            response.raw_body
+        );
+    }
+
+    #[tokio::test]
+    async fn a_password_change_cut_off_before_the_write_leaves_only_the_session_in_use() {
+        let (mut app, _proxy) = app_dying_on("update").await;
+        app.login("sue", "current").await;
+        let token = app.support_token().await;
+        let response = app
+            .graphql(Some(&token), UPDATE_PASSWORD, json!({"i": {"current_password": "current", "new_password": "brand-new-1", "password_confirmed": "brand-new-1"}}))
+            .await;
+        assert_failed(&response, "update_password");
+        assert_eq!(
+            app.db.sessions().await.len(),
+            1,
+            "the other session lives on"
+        );
+        let stored = app.db.user_doc(app.support.id).await;
+        assert_ne!(
+            shared::password::verify("current", stored.get_str("password").unwrap()),
+            shared::password::Verdict::Mismatch,
+            "the new hash was written after all"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reset_cut_off_before_the_write_leaves_no_session() {
+        let (mut app, _proxy) = app_dying_on("update").await;
+        app.support_token().await;
+        let admin = app.admin_token().await;
+        let response = app
+            .graphql(
+                Some(&admin),
+                RESET_PASSWORD,
+                json!({"i": {"id": global("User", &app.support.id)}}),
+            )
+            .await;
+        assert_failed(&response, "reset_password");
+        let sessions = app.db.sessions().await;
+        assert_eq!(sessions.len(), 1, "only the admin's session: {sessions:?}");
+        assert!(!app
+            .db
+            .user_doc(app.support.id)
+            .await
+            .get_bool("change_password")
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_deactivation_cut_off_before_the_write_leaves_no_session() {
+        let (mut app, _proxy) = app_dying_on("update").await;
+        app.support_token().await;
+        let admin = app.admin_token().await;
+        let response = app
+            .graphql(
+                Some(&admin),
+                UPDATE_USER,
+                json!({"i": {"id": global("User", &app.support.id), "change_password": false, "active": false}}),
+            )
+            .await;
+        assert_failed(&response, "update_user");
+        assert_eq!(app.db.sessions().await.len(), 1, "only the admin's session");
+        assert!(app
+            .db
+            .user_doc(app.support.id)
+            .await
+            .get_bool("active")
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_deletion_cut_off_before_the_write_leaves_no_session() {
+        let (mut app, _proxy) = app_dying_on("delete").await;
+        app.support_token().await;
+        let admin = app.admin_token().await;
+        let response = app
+            .graphql(
+                Some(&admin),
+                DELETE_USER,
+                json!({"i": {"id": global("User", &app.support.id)}}),
+            )
+            .await;
+        assert_failed(&response, "delete_user");
+        assert_eq!(app.db.sessions().await.len(), 1, "only the admin's session");
+        assert_eq!(app.db.count_users(doc! {"username": "sue"}).await, 1);
+    }
 }
 
 mod queries {
@@ -1137,6 +1456,88 @@ mod limits {
         assert_eq!(response.status, 400, "{}", response.raw_body);
     }
 
+    /// `count` aliased copies of `field`, named from `first` on.
+    fn aliased(field: &str, first: usize, count: usize) -> String {
+        (first..first + count)
+            .map(|i| format!("a{i}: {field} "))
+            .collect()
+    }
+
+    fn assert_root_field_cap(response: &LambdaResponse) {
+        assert_eq!(response.status, 400, "{}", response.raw_body);
+        let errors = response.body["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 1, "{}", response.raw_body);
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("at most 10 root fields")),
+            "{}",
+            response.raw_body
+        );
+        assert!(response.body.get("data").is_none(), "{}", response.raw_body);
+    }
+
+    // #12.2: a named operation runs without `operationName`, so it is capped too.
+    #[tokio::test]
+    async fn eleven_aliases_in_a_named_operation_are_refused() {
+        let mut app = app().await;
+        let admin = app.admin_token().await;
+        let query = format!("query Q {{ {} }}", aliased("me { id }", 0, 11));
+        assert_root_field_cap(&app.graphql(Some(&admin), &query, json!({})).await);
+    }
+
+    // #12.2: fields count where they run, fragments expanded.
+    #[tokio::test]
+    async fn eleven_root_fields_through_a_named_and_an_inline_fragment_are_refused() {
+        let mut app = app().await;
+        let admin = app.admin_token().await;
+        let query = format!(
+            "query Q {{ ...F ... on Query {{ {} }} }} fragment F on Query {{ {} }}",
+            aliased("me { id }", 0, 5),
+            aliased("me { id }", 5, 6)
+        );
+        assert_root_field_cap(&app.graphql(Some(&admin), &query, json!({})).await);
+    }
+
+    // #12.2: refused before any resolver runs: no password change took place.
+    #[tokio::test]
+    async fn eleven_mutations_through_fragments_are_refused_and_none_runs() {
+        let mut app = app().await;
+        let sue = app.support_token().await;
+        let change = "update_password(input: $i) { ok }";
+        let query = format!(
+            "mutation M($i: UpdatePasswordInput!) {{ ...F ... on Mutation {{ {} }} }} fragment F on Mutation {{ {} }}",
+            aliased(change, 0, 5),
+            aliased(change, 5, 6)
+        );
+        let response = app
+            .graphql(
+                Some(&sue),
+                &query,
+                json!({"i": {"current_password": "current", "new_password": "changed-by-a0", "password_confirmed": "changed-by-a0"}}),
+            )
+            .await;
+        assert_root_field_cap(&response);
+        app.login("sue", "current").await;
+    }
+
+    // #12.2: the cap is 10, fragments or not.
+    #[tokio::test]
+    async fn ten_root_fields_through_fragments_run() {
+        let mut app = app().await;
+        let admin = app.admin_token().await;
+        let query = format!(
+            "query Q {{ ...F ... on Query {{ {} }} }} fragment F on Query {{ {} }}",
+            aliased("me { username }", 0, 5),
+            aliased("me { username }", 5, 5)
+        );
+        let response = app.graphql(Some(&admin), &query, json!({})).await;
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+        let data = response.body["data"].as_object().expect("data");
+        assert_eq!(data.len(), 10, "{}", response.raw_body);
+        assert!(data.values().all(|me| me["username"] == "root"));
+    }
+
     #[tokio::test]
     async fn a_batch_of_more_than_five_queries_is_refused() {
         let mut app = app().await;
@@ -1204,11 +1605,11 @@ mod limits {
         );
     }
 
+    // #12.8: refused with an error that says why, not `{"__schema": null}`.
     #[tokio::test]
     async fn introspection_is_off_by_default() {
         let mut app = app().await;
         let admin = app.admin_token().await;
-        // The schema describes nothing.
         let introspection = app
             .graphql(
                 Some(&admin),
@@ -1217,8 +1618,14 @@ mod limits {
             )
             .await;
         assert_eq!(
-            introspection.body["data"]["__schema"],
-            Value::Null,
+            error_messages(&introspection),
+            ["introspection is disabled"],
+            "{}",
+            introspection.raw_body
+        );
+        // The schema describes nothing.
+        assert!(
+            !introspection.body["data"]["__schema"].is_object(),
             "{}",
             introspection.raw_body
         );

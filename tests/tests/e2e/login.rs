@@ -252,6 +252,24 @@ async fn every_credential_failure_gets_the_same_answer_and_changes_nothing() {
     assert!(app.db.sessions().await.is_empty());
 }
 
+// #12.7: a name with an invisible or control character is nobody's name, even
+// when it looks like one.
+#[tokio::test]
+async fn usernames_with_invisible_or_control_characters_are_bad_credentials() {
+    let mut app = TestApp::spawn().await;
+    for username in ["root\u{200b}", "ro\tot", "root\u{202e}", "root\u{a0}"] {
+        let response = app
+            .post_login(Payload::RestV1, &credentials(username, "root-password"))
+            .await;
+        assert_eq!(response.status, 400, "{username:?}: {}", response.raw_body);
+        assert_eq!(
+            response.raw_body, r#"{"message":"bad_credentials"}"#,
+            "{username:?}"
+        );
+    }
+    assert!(app.db.sessions().await.is_empty());
+}
+
 #[tokio::test]
 async fn an_unknown_username_costs_about_as_much_time_as_a_wrong_password() {
     let mut app = TestApp::spawn().await;
@@ -519,5 +537,36 @@ mod logs {
         ] {
             assert!(!logs.contains(secret), "the logs contain {secret}:\n{logs}");
         }
+    }
+
+    // #12.7: in the plain-text format a line ends at a newline, so a username
+    // holding one would start a line of the caller's choosing; it is escaped.
+    #[tokio::test]
+    async fn a_newline_in_a_username_cannot_forge_a_text_log_line() {
+        let mut app = TestApp::with_env(&[("AWS_LAMBDA_LOG_FORMAT", "Text")]).await;
+        let response = app
+            .post_login(
+                Payload::RestV1,
+                &credentials("x\nFAKE-LINE", "whatever-pass"),
+            )
+            .await;
+        assert_eq!(response.raw_body, r#"{"message":"bad_credentials"}"#);
+        let logged = app
+            .login_fn
+            .wait_for_log(LOG_LIMIT, |line| line.contains("login refused"))
+            .await;
+        let logs = app.login_fn.logs();
+        assert!(logged, "no line for the refused login:\n{logs}");
+        assert!(
+            !logs
+                .lines()
+                .any(|line| line.trim_start().to_lowercase().starts_with("fake-line")),
+            "a forged line:\n{logs}"
+        );
+        // The name is there, escaped (in whatever case it is matched in).
+        assert!(
+            logs.to_lowercase().contains("x\\nfake-line"),
+            "the username is not in the log line:\n{logs}"
+        );
     }
 }

@@ -271,17 +271,34 @@ mod guard {
         assert_refused(&app.logout(&token).await, "unauthorized", "user gone");
     }
 
+    // #12.9: a user who must change their password may still end their session
+    // (the pending change keeps every other guarded call closed).
     #[tokio::test]
-    async fn a_pending_password_change_blocks_logout_when_required() {
+    async fn a_pending_password_change_does_not_block_logout_even_when_required() {
         let mut app = TestApp::with_env(&[("REQUIRE_PASSWORD_CHANGE", "true")]).await;
         app.db
             .set_user(app.admin.id, doc! {"change_password": true})
             .await;
         let token = app.admin_token().await;
+        // The rule is on: anything else than logout, `me` and `update_password`
+        // is refused.
+        let roles = app
+            .graphql(Some(&token), "{ roles { name } }", json!({}))
+            .await;
+        assert_eq!(roles.status, 401, "{}", roles.raw_body);
+        assert_eq!(roles.body, json!({"message": "password_change_required"}));
         let response = app
             .logout_with(Some(&format!("Bearer {token}")), Payload::HttpV2)
             .await;
-        assert_refused(&response, "password_change_required", "flag set, rule on");
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+        assert_eq!(response.raw_body, r#"{"message":"ok"}"#);
+        // And the session is over.
+        assert!(app.db.sessions().await.is_empty());
+        assert_refused(
+            &app.logout(&token).await,
+            "unauthorized",
+            "logged out during a pending change",
+        );
     }
 
     #[tokio::test]
@@ -352,5 +369,50 @@ mod python_tokens {
         assert!(app.db.sessions().await.is_empty());
         let again = logout(&mut app, PYTHON_ACCESS).await;
         assert_refused(&again, "unauthorized", "python token after logout");
+    }
+}
+
+// #12.13: keys are used byte for byte, as the Python service uses them.
+mod keys {
+    use super::*;
+
+    const SPACED_KEY: &str = " spaced key with surrounding spaces ";
+
+    /// A whitelisted token for the admin, signed with `key`.
+    async fn whitelisted_token_signed_with(app: &TestApp, key: &str) -> String {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        app.db
+            .whitelist(app.admin.id, &uuid, &format!("{uuid}-r"))
+            .await;
+        sign(
+            &json!({"exp": now() + 600, "iat": now(), "sub": app.admin.id.to_hex(), "uuid": uuid}),
+            Algorithm::HS256,
+            key,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_secret_key_with_surrounding_spaces_is_used_spaces_included() {
+        let mut app = TestApp::with_env(&[("SECRET_KEY", SPACED_KEY)]).await;
+        let trimmed = whitelisted_token_signed_with(&app, SPACED_KEY.trim()).await;
+        assert_refused(
+            &app.logout(&trimmed).await,
+            "invalid_token",
+            "signed with the trimmed key",
+        );
+        let exact = whitelisted_token_signed_with(&app, SPACED_KEY).await;
+        let response = app.logout(&exact).await;
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+    }
+
+    #[tokio::test]
+    async fn a_previous_key_holding_a_comma_verifies_in_the_json_form() {
+        let mut app = TestApp::with_env(&[("PREVIOUS_SECRET_KEYS", r#"["old,key"]"#)]).await;
+        let old = whitelisted_token_signed_with(&app, "old,key").await;
+        let response = app.logout(&old).await;
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+        // Not split at the comma into two keys.
+        let half = whitelisted_token_signed_with(&app, "old").await;
+        assert_refused(&app.logout(&half).await, "invalid_token", "half a key");
     }
 }

@@ -9,4 +9,5 @@ mod logout;
 mod outage;
 mod round_trips;
 mod secrets;
+mod security;
 mod template;

@@ -193,3 +193,47 @@ async fn start_up_fails_naming_a_missing_or_bad_setting_but_never_a_value() {
         }
     }
 }
+
+// #12.10: one deadline for the whole request. Each command is bounded on its
+// own (a few seconds), so without it a batch of five refreshes against a silent
+// database would take five times that, past the function's Timeout.
+#[tokio::test]
+async fn a_batch_against_a_silent_database_answers_503_within_the_request_deadline() {
+    let port = e2e::helpers::silent_port();
+    let mut graphql = Function::start("graphql", &env_with_uri(&uri_for(port))).await;
+    assert!(
+        graphql.ready_after(Duration::from_secs(10)).await.is_some(),
+        "{}",
+        graphql.logs()
+    );
+    // Well-signed refresh tokens: each refresh gets as far as the database.
+    let now = e2e::helpers::now();
+    let batch: Vec<serde_json::Value> = (0..5)
+        .map(|i| {
+            let refresh = e2e::helpers::sign_hs256(
+                &json!({"exp": now + 600, "uuid": format!("refresh-{i}")}),
+                e2e::SECRET_KEY,
+            );
+            json!({
+                "query": "mutation($i: RefreshTokenInput!) { refresh_token(input: $i) { access_token } }",
+                "variables": {"i": {"refresh_token": refresh}},
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let response = graphql
+        .invoke(
+            HttpRequest::post("/admin/graphql")
+                .json(&json!(batch))
+                .event(Payload::RestV1),
+        )
+        .await;
+    let took = start.elapsed();
+    assert_eq!(response.status, 503, "{}", response.raw_body);
+    assert!(
+        response.raw_body.contains("service_unavailable"),
+        "{}",
+        response.raw_body
+    );
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+}

@@ -4,6 +4,7 @@
 use e2e::db::claims;
 use e2e::helpers::{now, sign_hs256};
 use e2e::moto_server::{create_secret, endpoint, put_secret, sdk_env};
+use e2e::proxy::Proxy;
 use e2e::{Function, HttpRequest, LambdaResponse, Payload, TestDb};
 use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::json;
@@ -194,9 +195,60 @@ async fn with_secrets_manager_silent_start_up_fails_within_the_sdk_timeouts() {
 /// for an event, so it is a sleep.
 const PAST_THE_REFRESH_INTERVAL: Duration = Duration::from_millis(1100);
 
+/// The `message` of the line a container logs once it has re-read its secret.
+const REREAD: &str = "secret re-read";
+
+/// How many lines with `message` `function` has logged.
+fn lines_with_message(function: &Function, message: &str) -> usize {
+    function
+        .log_records()
+        .iter()
+        .filter(|record| record["message"] == message)
+        .count()
+}
+
+/// Waits up to 10 s for the `count`th line with `message`.
+async fn wait_for_lines(function: &Function, message: &str, count: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if lines_with_message(function, message) >= count {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// A request that changes nothing (a GET, refused with 405). Every request
+/// starts a re-read of the secret when one is due, in the background.
+async fn harmless_request(function: &mut Function) -> LambdaResponse {
+    let response = function
+        .invoke(
+            HttpRequest::post("/admin/login")
+                .method("GET")
+                .event(Payload::RestV1),
+        )
+        .await;
+    assert_eq!(response.status, 405, "{}", response.raw_body);
+    response
+}
+
+/// Has a container whose secret is due start a re-read (#12.11: the request
+/// that finds it due does not wait for it, and is served with the keys in
+/// force), then waits for the re-read to be done: its `count`th "secret
+/// re-read" line.
+async fn reread_secret(function: &mut Function, count: usize) {
+    harmless_request(function).await;
+    assert!(
+        wait_for_lines(function, REREAD, count).await,
+        "no re-read #{count}:\n{}",
+        function.logs()
+    );
+}
+
 /// Warm login and logout containers re-reading their secret every second, and
 /// a token signed with the first key before the secret rotated to a second key
-/// (keeping the first as a previous key) and the containers were due to re-read it.
+/// (keeping the first as a previous key) and the containers re-read it.
 struct Rotated {
     db: TestDb,
     secret: String,
@@ -211,7 +263,7 @@ async fn rotated() -> Rotated {
         create_secret(&json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri}).to_string()).await;
     let env = env_with_secret(&db, &secret, &[("SECRET_REFRESH_SECONDS", "1")]);
     let mut login_fn = Function::start("login", &env).await;
-    let logout_fn = Function::start("logout", &env).await;
+    let mut logout_fn = Function::start("logout", &env).await;
 
     let before = login(&mut login_fn).await;
     let old_token = before.body["data"]["token"].as_str().unwrap().to_owned();
@@ -224,6 +276,8 @@ async fn rotated() -> Rotated {
     )
     .await;
     tokio::time::sleep(PAST_THE_REFRESH_INTERVAL).await;
+    reread_secret(&mut login_fn, 1).await;
+    reread_secret(&mut logout_fn, 1).await;
     Rotated {
         db,
         secret,
@@ -278,6 +332,8 @@ async fn once_the_old_key_is_dropped_from_the_secret_its_tokens_stop_verifying()
     .await;
     let stale = login_fn_token_signed_with(KEY_A, &r.db).await;
     tokio::time::sleep(PAST_THE_REFRESH_INTERVAL).await;
+    // The re-read happens in the background of the request that finds it due.
+    reread_secret(&mut r.logout_fn, 2).await;
     let refused = logout(&mut r.logout_fn, &stale).await;
     assert_eq!(refused.body, json!({"message": "invalid_token"}));
     let ok = logout(&mut r.logout_fn, &b_token).await;
@@ -304,8 +360,8 @@ async fn login_fn_token_signed_with(key: &str, db: &TestDb) -> String {
 }
 
 /// A warm login container re-reading its secret every second, whose secret
-/// turned unusable after its first login, and the answer to a login once it was
-/// due to re-read the secret.
+/// turned unusable after its first login, and the answer to a login once the
+/// re-read that the next request started has failed.
 async fn login_after_the_secret_turned_unusable() -> (Function, LambdaResponse) {
     let db = setup().await;
     let secret =
@@ -316,9 +372,18 @@ async fn login_after_the_secret_turned_unusable() -> (Function, LambdaResponse) 
 
     put_secret(&secret, "not json").await;
     tokio::time::sleep(PAST_THE_REFRESH_INTERVAL).await;
+    harmless_request(&mut function).await;
+    assert!(
+        wait_for_lines(&function, REFRESH_FAILED, 1).await,
+        "no failed re-read:\n{}",
+        function.logs()
+    );
     let response = login(&mut function).await;
     (function, response)
 }
+
+/// The `message` of the line a failed re-read logs.
+const REFRESH_FAILED: &str = "secret refresh failed; keeping the keys in force";
 
 #[tokio::test]
 async fn a_failed_refresh_keeps_the_last_good_keys() {
@@ -334,14 +399,159 @@ async fn a_failed_refresh_keeps_the_last_good_keys() {
 #[tokio::test]
 async fn a_failed_refresh_is_logged_with_the_problem() {
     let (function, _) = login_after_the_secret_turned_unusable().await;
-    function
-        .wait_for_log(Duration::from_secs(5), |line| {
-            line.contains("secret refresh failed")
-        })
-        .await;
-    let logs = function.logs();
+    let records = function.log_records();
+    let failed = records
+        .iter()
+        .find(|record| record["message"] == REFRESH_FAILED)
+        .expect("the failure line");
+    assert_eq!(failed["level"], "WARN", "{failed}");
     assert!(
-        logs.contains("secret refresh failed") && logs.contains("is not a JSON object"),
-        "{logs}"
+        failed["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("is not a JSON object")),
+        "{failed}"
     );
+}
+
+// #12.11: the re-read runs in the background, so a Secrets Manager that stops
+// answering costs requests nothing, and the failed read is logged once the
+// SDK's timeouts end it.
+#[tokio::test]
+async fn a_request_that_starts_a_reread_from_a_silent_secrets_manager_is_not_delayed() {
+    let db = setup().await;
+    let secret =
+        create_secret(&json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri}).to_string()).await;
+    let moto = endpoint();
+    let proxy = Proxy::start(moto.trim_start_matches("http://"));
+    let mut env = env_with_secret(&db, &secret, &[("SECRET_REFRESH_SECONDS", "1")]);
+    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    env.push((
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        format!("http://127.0.0.1:{}", proxy.port),
+    ));
+    let mut function = Function::start("login", &env).await;
+    // Start-up read the secret through the proxy.
+    assert_eq!(
+        login(&mut function).await.status,
+        200,
+        "{}",
+        function.logs()
+    );
+
+    proxy.go_silent();
+    tokio::time::sleep(PAST_THE_REFRESH_INTERVAL).await;
+    for _ in 0..2 {
+        let start = Instant::now();
+        harmless_request(&mut function).await;
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(1), "took {took:?}");
+    }
+    // A login, with its database commands and password check, is not held up
+    // either, and still signs with the keys in force.
+    let start = Instant::now();
+    let response = login(&mut function).await;
+    let took = start.elapsed();
+    assert_eq!(response.status, 200, "{}", response.raw_body);
+    assert!(signed_with(
+        response.body["data"]["token"].as_str().unwrap(),
+        KEY_A
+    ));
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // The read was started, and ends as a failure once the SDK gives up.
+    assert!(
+        wait_for_lines(&function, REFRESH_FAILED, 1).await,
+        "no failed re-read:\n{}",
+        function.logs()
+    );
+}
+
+// #12.5: the GraphQL function's own settings come from the secret too, and win
+// over the environment like the shared ones.
+mod graphql_settings {
+    use super::*;
+    use e2e::app::graphql_request;
+
+    /// Logs `username` in through a login function with `env`; the access token.
+    async fn token_of(env: &[(&'static str, String)], username: &str, password: &str) -> String {
+        let mut login_fn = Function::start("login", env).await;
+        let response = login_fn
+            .invoke(
+                HttpRequest::post("/admin/login")
+                    .json(&json!({"username": username, "password": password}))
+                    .event(Payload::RestV1),
+            )
+            .await;
+        response.body["data"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login {username}: {}", response.raw_body))
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn graphql_introspection_from_the_secret_opens_introspection() {
+        let db = setup().await;
+        let secret = create_secret(
+            &json!({"SECRET_KEY": KEY_A, "MONGODB_URI": db.uri, "GRAPHQL_INTROSPECTION": "true"})
+                .to_string(),
+        )
+        .await;
+        let env = env_with_secret(&db, &secret, &[]);
+        let token = token_of(&env, "admin", "admin-password").await;
+        let mut graphql = Function::start("graphql", &env).await;
+        let response = graphql
+            .invoke(
+                graphql_request(
+                    Some(&token),
+                    "{ __schema { queryType { name } } }",
+                    json!({}),
+                )
+                .event(Payload::RestV1),
+            )
+            .await;
+        assert_eq!(
+            response.body["data"]["__schema"]["queryType"]["name"], "Query",
+            "{}",
+            response.raw_body
+        );
+    }
+
+    #[tokio::test]
+    async fn graphql_access_control_from_the_secret_wins_over_the_environment() {
+        let db = setup().await;
+        let support = db.role("support").await;
+        db.user("sue", "sue-password", support).await;
+        let secret = create_secret(
+            &json!({
+                "SECRET_KEY": KEY_A,
+                "MONGODB_URI": db.uri,
+                "GRAPHQL_ACCESS_CONTROL": r#"[{"query":"roles","roles":["is_authenticated"]}]"#,
+            })
+            .to_string(),
+        )
+        .await;
+        let env = env_with_secret(
+            &db,
+            &secret,
+            &[
+                ("ALLOWED_ROLES", "*"),
+                (
+                    "GRAPHQL_ACCESS_CONTROL",
+                    r#"[{"query":"roles","roles":["admin"]}]"#,
+                ),
+            ],
+        );
+        let token = token_of(&env, "sue", "sue-password").await;
+        let mut graphql = Function::start("graphql", &env).await;
+        let response = graphql
+            .invoke(
+                graphql_request(Some(&token), "{ roles { name } }", json!({}))
+                    .event(Payload::RestV1),
+            )
+            .await;
+        assert!(
+            response.body["data"]["roles"].is_array(),
+            "{}",
+            response.raw_body
+        );
+    }
 }

@@ -1,0 +1,167 @@
+//! A loopback TCP proxy in front of a real server, for outages that strike at a
+//! chosen moment: a Secrets Manager endpoint that answers at start-up and then
+//! goes silent, or a database that dies in the middle of a request, on the one
+//! command a test names.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub struct Proxy {
+    pub port: u16,
+    silent: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    /// Forwards every byte between its clients and `upstream` (`host:port`)
+    /// until [`Proxy::go_silent`].
+    pub fn start(upstream: &str) -> Proxy {
+        Self::spawn(upstream, None)
+    }
+
+    /// Forwards MongoDB wire messages to `upstream` whole, except one holding
+    /// `pattern`: instead of forwarding it, the proxy drops that connection, as
+    /// a database dying at that very command would. See [`command_on`].
+    pub fn cutting_mongodb_commands(upstream: &str, pattern: Vec<u8>) -> Proxy {
+        Self::spawn(upstream, Some(Arc::new(pattern)))
+    }
+
+    /// `mongodb://127.0.0.1:<port>/?directConnection=true` for this proxy.
+    pub fn mongodb_uri(&self) -> String {
+        crate::mongo_server::uri_for(self.port)
+    }
+
+    /// From now on the proxy accepts connections and reads what its clients send,
+    /// but forwards nothing either way, and never answers: the worst outage.
+    pub fn go_silent(&self) {
+        self.silent.store(true, Ordering::SeqCst);
+    }
+
+    fn spawn(upstream: &str, cut_on: Option<Arc<Vec<u8>>>) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let silent = Arc::new(AtomicBool::new(false));
+        let upstream = upstream.to_owned();
+        let flag = silent.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for client in listener.incoming().flatten() {
+                if flag.load(Ordering::SeqCst) {
+                    held.push(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let (flag, cut_on) = (flag.clone(), cut_on.clone());
+                std::thread::spawn(move || relay(client, server, flag, cut_on));
+            }
+        });
+        Proxy { port, silent }
+    }
+}
+
+/// The bytes that open a MongoDB command `name` (an OP_MSG body's first element)
+/// on collection `collection`: `{name: "<collection>", ...}` as BSON.
+pub fn command_on(name: &str, collection: &str) -> Vec<u8> {
+    let mut pattern = vec![0x02];
+    pattern.extend_from_slice(name.as_bytes());
+    pattern.push(0);
+    let length = i32::try_from(collection.len() + 1).expect("a short collection name");
+    pattern.extend_from_slice(&length.to_le_bytes());
+    pattern.extend_from_slice(collection.as_bytes());
+    pattern.push(0);
+    pattern
+}
+
+/// The `host:port` of a `mongodb://host:port/...` connection string without
+/// credentials (the test server's).
+pub fn mongodb_address(uri: &str) -> String {
+    let rest = uri.strip_prefix("mongodb://").expect("a mongodb:// URI");
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let address = &rest[..end];
+    assert!(
+        !address.contains('@') && !address.contains(','),
+        "the proxy fronts one server without credentials, not {address}"
+    );
+    address.to_owned()
+}
+
+fn relay(
+    mut client: TcpStream,
+    mut server: TcpStream,
+    silent: Arc<AtomicBool>,
+    cut_on: Option<Arc<Vec<u8>>>,
+) {
+    let (Ok(mut client_reader), Ok(mut server_reader)) = (client.try_clone(), server.try_clone())
+    else {
+        return;
+    };
+    let answers_silent = silent.clone();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 16 * 1024];
+        while let Ok(read) = server_reader.read(&mut buffer) {
+            if read == 0 || answers_silent.load(Ordering::SeqCst) {
+                break;
+            }
+            if client.write_all(&buffer[..read]).is_err() {
+                break;
+            }
+        }
+        // Silent: hold the client's socket open and never write to it again.
+        while answers_silent.load(Ordering::SeqCst) {
+            std::thread::park();
+        }
+        let _ = client.shutdown(Shutdown::Both);
+    });
+    loop {
+        let message = match &cut_on {
+            Some(_) => read_wire_message(&mut client_reader),
+            None => read_chunk(&mut client_reader),
+        };
+        let Some(message) = message else { break };
+        if silent.load(Ordering::SeqCst) {
+            // Read and dropped: the client waits for an answer that never comes.
+            continue;
+        }
+        if let Some(pattern) = &cut_on {
+            if contains(&message, pattern) {
+                let _ = client_reader.shutdown(Shutdown::Both);
+                break;
+            }
+        }
+        if server.write_all(&message).is_err() {
+            break;
+        }
+    }
+    let _ = server.shutdown(Shutdown::Both);
+}
+
+fn read_chunk(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut buffer = vec![0u8; 16 * 1024];
+    match stream.read(&mut buffer) {
+        Ok(0) | Err(_) => None,
+        Ok(read) => {
+            buffer.truncate(read);
+            Some(buffer)
+        }
+    }
+}
+
+/// One whole wire message: its int32 length, then the rest.
+fn read_wire_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut header = [0u8; 4];
+    stream.read_exact(&mut header).ok()?;
+    let length = usize::try_from(i32::from_le_bytes(header)).ok()?;
+    let mut message = header.to_vec();
+    message.resize(length.max(4), 0);
+    stream.read_exact(&mut message[4..]).ok()?;
+    Some(message)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
