@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// How soon a failed re-read is tried again: an emergency rotation must not
-/// wait a whole interval because Secrets Manager hiccuped once.
+/// wait a whole interval because Secrets Manager hiccuped once. (On Lambda a
+/// read only progresses while some request runs: the container is frozen in
+/// between, so a read started just before a long idle spell may time out when
+/// it thaws, and is then retried after this.)
 pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
@@ -109,6 +112,8 @@ impl Keyring {
         let Some(refresh) = &self.shared.refresh else {
             return;
         };
+        // Should this task die mid-read, the next request may start another.
+        let running = Running(&refresh.next);
         let outcome = read_keys(&refresh.source).await;
         let wait = match outcome {
             Ok(keys) => {
@@ -126,6 +131,18 @@ impl Keyring {
         };
         if let Ok(mut next) = refresh.next.lock() {
             next.due = Instant::now() + wait;
+        }
+        drop(running);
+    }
+}
+
+/// Marks a re-read as under way; clears the mark when dropped, however the
+/// read ended.
+struct Running<'a>(&'a Mutex<NextRead>);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut next) = self.0.lock() {
             next.running = false;
         }
     }

@@ -74,9 +74,9 @@ impl SecretValues {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Bool(b) => b.to_string(),
-                serde_json::Value::Array(items) if items.iter().all(|i| i.is_string()) => {
-                    value.to_string()
-                }
+                // Lists (keys, access rules) are read as their JSON text, as
+                // the same setting in the environment would be written.
+                serde_json::Value::Array(_) => value.to_string(),
                 _ => {
                     return Err(SecretError::BadValue {
                         id: id.to_owned(),

@@ -2,7 +2,10 @@
 //! against the test MongoDB-wire server on loopback:
 //! - init: process start until the function first polls for an event (cold start
 //!   minus the download and VM setup Lambda adds);
-//! - warm login, warm logout, and the refused login (unknown user, wrong password).
+//! - warm login, warm logout;
+//! - every kind of refused login (unknown user, wrong password on argon2id and on
+//!   a legacy bcrypt-12 hash, inactive user, role not allowed), which must take
+//!   the same time (#9), and a refusal while locked out, which must be quick.
 //!
 //! - init when the settings come from Secrets Manager (moto's emulator on
 //!   loopback): the extra cold-start cost of reading the secret;
@@ -108,17 +111,68 @@ async fn main() {
         println!("{:<34} {:>6} MiB", "login peak memory (VmHWM)", kib / 1024);
     }
 
-    for (name, username) in [
-        ("refused login, unknown user", "nobody"),
-        ("refused login, wrong password", "bench"),
+    refusals(&db, admin).await;
+}
+
+/// Each kind of refusal, timed in one container with lockout off (so repeated
+/// failures stay refusals), then a refusal while locked out.
+async fn refusals(db: &TestDb, admin: mongodb::bson::oid::ObjectId) {
+    use e2e::db::{PYTHON_BCRYPT_HASH, PYTHON_BCRYPT_PASSWORD};
+    db.user_with_hash("legacy", PYTHON_BCRYPT_HASH, admin).await;
+    let inactive = db.user("inactive", "inactive-password", admin).await;
+    db.set_user(inactive, mongodb::bson::doc! {"active": false})
+        .await;
+    let guest = db.role("guest").await;
+    db.user("guest", "guest-password", guest).await;
+    let mut env = db.env();
+    env.push(("LOGIN_MAX_FAILURES", "0".into()));
+    env.push(("LOGIN_MAX_FAILURES_PER_IP", "0".into()));
+    let mut login = Function::start("login", &env).await;
+    // Let the start-up timing of both schemes finish before measuring.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for (name, username, password) in [
+        ("refused: unknown user", "nobody", "wrong-password"),
+        (
+            "refused: wrong password, argon2id",
+            "bench",
+            "wrong-password",
+        ),
+        (
+            "refused: wrong password, bcrypt-12",
+            "legacy",
+            "wrong-password",
+        ),
+        ("refused: inactive user", "inactive", "inactive-password"),
+        ("refused: role not allowed", "guest", "guest-password"),
     ] {
         let mut samples = Vec::new();
-        for _ in 0..30 {
+        for _ in 0..15 {
             let start = Instant::now();
-            let response = login.invoke(login_event(username, "wrong-password")).await;
+            let response = login.invoke(login_event(username, password)).await;
             samples.push(start.elapsed());
-            assert_eq!(response.status, 400);
+            assert_eq!(response.status, 400, "{}", response.raw_body);
         }
         summary(name, samples);
     }
+    let ok = login
+        .invoke(login_event("legacy", PYTHON_BCRYPT_PASSWORD))
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.raw_body);
+
+    let mut locked_out = Function::start("login", &db.env()).await;
+    for _ in 0..5 {
+        locked_out
+            .invoke(login_event("bench", "wrong-password"))
+            .await;
+    }
+    let mut samples = Vec::new();
+    for _ in 0..15 {
+        let start = Instant::now();
+        let response = locked_out
+            .invoke(login_event("bench", "wrong-password"))
+            .await;
+        samples.push(start.elapsed());
+        assert_eq!(response.status, 429, "{}", response.raw_body);
+    }
+    summary("refused: locked out", samples);
 }

@@ -25,6 +25,8 @@ pub struct HttpRequest {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+    /// The caller's address as API Gateway saw it (the fixtures' own otherwise).
+    pub source_ip: Option<String>,
 }
 
 impl HttpRequest {
@@ -34,7 +36,14 @@ impl HttpRequest {
             path: path.into(),
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: None,
+            source_ip: None,
         }
+    }
+
+    /// Sent from `ip`, as API Gateway records it in the request context.
+    pub fn from_ip(mut self, ip: &str) -> Self {
+        self.source_ip = Some(ip.to_owned());
+        self
     }
 
     pub fn json(mut self, body: &Value) -> Self {
@@ -93,6 +102,9 @@ impl HttpRequest {
         context["httpMethod"] = json!(self.method);
         context["resourcePath"] = json!(self.path);
         context["path"] = json!(format!("/Prod{}", self.path));
+        if let Some(ip) = &self.source_ip {
+            context["identity"]["sourceIp"] = json!(ip);
+        }
         event
     }
 
@@ -116,6 +128,9 @@ impl HttpRequest {
         let http = &mut event["requestContext"]["http"];
         http["method"] = json!(self.method);
         http["path"] = json!(self.path);
+        if let Some(ip) = &self.source_ip {
+            http["sourceIp"] = json!(ip);
+        }
         event
     }
 }

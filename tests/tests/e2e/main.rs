@@ -4,6 +4,7 @@
 
 mod admin;
 mod graphql;
+mod lockout;
 mod login;
 mod logout;
 mod outage;

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// An [`App`] whose client records the name of every command it sends.
-async fn counted_app(db: &TestDb) -> (App, Arc<Mutex<Vec<String>>>) {
+async fn counted_app(db: &TestDb, extra: &[(&str, &str)]) -> (App, Arc<Mutex<Vec<String>>>) {
     let commands = Arc::new(Mutex::new(Vec::new()));
     let sink = commands.clone();
     let mut options = ClientOptions::parse(&db.uri).await.unwrap();
@@ -25,11 +25,16 @@ async fn counted_app(db: &TestDb) -> (App, Arc<Mutex<Vec<String>>>) {
             sink.lock().unwrap().push(started.command_name.clone());
         }
     }));
-    let env: HashMap<String, String> = db
+    let mut env: HashMap<String, String> = db
         .env()
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let settings = Settings::from_map(&env).unwrap();
     let store = Store::with_options(options, &db.name).unwrap();
     (App::new(settings, store).unwrap(), commands)
@@ -57,11 +62,21 @@ fn take(commands: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
 /// The app with `alice` (argon2id) and `legacy` (bcrypt, as the Python service
 /// left her), counting commands.
 async fn app_with_two_users() -> (TestDb, App, Arc<Mutex<Vec<String>>>) {
+    app_with_two_users_and(&[]).await
+}
+
+/// Lockout off, per username and per IP: a login as it was before #9.
+const NO_LOCKOUT: &[(&str, &str)] = &[
+    ("LOGIN_MAX_FAILURES", "0"),
+    ("LOGIN_MAX_FAILURES_PER_IP", "0"),
+];
+
+async fn app_with_two_users_and(extra: &[(&str, &str)]) -> (TestDb, App, Arc<Mutex<Vec<String>>>) {
     let db = TestDb::new().await;
     let admin = db.role("admin").await;
     db.user("alice", "alice-password", admin).await;
     db.user_with_hash("legacy", PYTHON_BCRYPT_HASH, admin).await;
-    let (app, commands) = counted_app(&db).await;
+    let (app, commands) = counted_app(&db, extra).await;
     (db, app, commands)
 }
 
@@ -72,17 +87,24 @@ async fn login(app: &App, username: &str, password: &str) -> Response<Body> {
         .unwrap()
 }
 
+/// The last `n` commands, which a login sends concurrently, in a stable order.
+fn sorted_tail(mut sent: Vec<String>, n: usize) -> Vec<String> {
+    let at = sent.len().saturating_sub(n);
+    sent[at..].sort();
+    sent
+}
+
 #[tokio::test]
-async fn a_login_takes_two_commands() {
-    let (_db, app, commands) = app_with_two_users().await;
+async fn a_login_takes_two_commands_without_lockout() {
+    let (_db, app, commands) = app_with_two_users_and(NO_LOCKOUT).await;
     let response = login(&app, "alice", "alice-password").await;
     assert_eq!(response.status(), 200);
     assert_eq!(take(&commands), ["aggregate", "insert"]);
 }
 
 #[tokio::test]
-async fn a_login_that_rehashes_takes_three_commands() {
-    let (_db, app, commands) = app_with_two_users().await;
+async fn a_login_that_rehashes_takes_three_commands_without_lockout() {
+    let (_db, app, commands) = app_with_two_users_and(NO_LOCKOUT).await;
     let response = login(&app, "legacy", PYTHON_BCRYPT_PASSWORD).await;
     assert_eq!(response.status(), 200);
     let mut sent = take(&commands);
@@ -91,10 +113,53 @@ async fn a_login_that_rehashes_takes_three_commands() {
 }
 
 #[tokio::test]
-async fn a_login_of_an_unknown_user_takes_one_command() {
-    let (_db, app, commands) = app_with_two_users().await;
+async fn a_login_of_an_unknown_user_takes_one_command_without_lockout() {
+    let (_db, app, commands) = app_with_two_users_and(NO_LOCKOUT).await;
     let response = login(&app, "nobody", "x-password").await;
     assert_eq!(response.status(), 400);
+    assert_eq!(take(&commands), ["aggregate"]);
+}
+
+/// With lockout on (the default): one read of the user and both locks, one
+/// atomic count of the attempt, then the session insert and the count's
+/// clearing sent together: four commands in three waits.
+#[tokio::test]
+async fn a_login_takes_four_commands_in_three_waits() {
+    let (_db, app, commands) = app_with_two_users().await;
+    let response = login(&app, "alice", "alice-password").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        sorted_tail(take(&commands), 2),
+        ["aggregate", "findAndModify", "delete", "insert"]
+    );
+}
+
+/// A refusal: the read, the count, and the source IP's count.
+#[tokio::test]
+async fn a_refused_login_takes_three_commands() {
+    let (_db, app, commands) = app_with_two_users().await;
+    for (username, password) in [("alice", "wrong-password"), ("nobody", "x-password")] {
+        let response = login(&app, username, password).await;
+        assert_eq!(response.status(), 400);
+        assert_eq!(
+            take(&commands),
+            ["aggregate", "findAndModify", "update"],
+            "{username}"
+        );
+    }
+}
+
+/// A locked attempt is refused after the one read, with no hashing and
+/// nothing counted.
+#[tokio::test]
+async fn a_locked_login_takes_one_command() {
+    let (_db, app, commands) = app_with_two_users().await;
+    for _ in 0..5 {
+        assert_eq!(login(&app, "alice", "wrong-password").await.status(), 400);
+    }
+    take(&commands);
+    let response = login(&app, "alice", "alice-password").await;
+    assert_eq!(response.status(), 429);
     assert_eq!(take(&commands), ["aggregate"]);
 }
 

@@ -1,0 +1,241 @@
+//! Brute-force resistance (#9): failed logins lock the username (known or not)
+//! and the source IP, counted in MongoDB so the limits hold across containers
+//! and concurrent requests.
+
+use e2e::app::LOGIN_PATH;
+use e2e::function::binary_path;
+use e2e::{Function, HttpRequest, LambdaResponse, Payload, TestApp};
+use serde_json::json;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A login from `ip` (the fixtures' own address when `None`).
+fn login_event(username: &str, password: &str, ip: Option<&str>) -> serde_json::Value {
+    let mut request =
+        HttpRequest::post(LOGIN_PATH).json(&json!({"username": username, "password": password}));
+    if let Some(ip) = ip {
+        request = request.from_ip(ip);
+    }
+    request.event(Payload::RestV1)
+}
+
+async fn attempt(login: &mut Function, username: &str, password: &str) -> LambdaResponse {
+    login.invoke(login_event(username, password, None)).await
+}
+
+fn assert_locked(response: &LambdaResponse, retry_after: &str) {
+    assert_eq!(response.status, 429, "{}", response.raw_body);
+    assert_eq!(response.body, json!({"message": "too_many_attempts"}));
+    assert_eq!(response.header("retry-after"), Some(retry_after));
+}
+
+/// `root` fails `n` times in a row, each refused as bad credentials.
+async fn fail(app: &mut TestApp, username: &str, n: usize) {
+    for i in 0..n {
+        let response = attempt(&mut app.login_fn, username, "wrong-password").await;
+        assert_eq!(response.status, 400, "failure {i}: {}", response.raw_body);
+    }
+}
+
+fn events(function: &Function, event: &str) -> usize {
+    function
+        .log_records()
+        .iter()
+        .filter(|record| record["event"] == event)
+        .count()
+}
+
+#[tokio::test]
+async fn the_fifth_failure_locks_the_username_even_for_the_right_password() {
+    let mut app = TestApp::spawn().await;
+    fail(&mut app, "root", 5).await;
+    let response = attempt(&mut app.login_fn, "root", "root-password").await;
+    assert_locked(&response, "1");
+}
+
+#[tokio::test]
+async fn the_lock_ends_after_its_time_and_the_right_password_then_works() {
+    let mut app = TestApp::spawn().await;
+    fail(&mut app, "root", 5).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = attempt(&mut app.login_fn, "root", "root-password").await;
+    assert_eq!(response.status, 200, "{}", response.raw_body);
+}
+
+#[tokio::test]
+async fn each_failure_past_the_maximum_doubles_the_lock() {
+    let mut app = TestApp::spawn().await;
+    fail(&mut app, "root", 5).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The 6th failure locks for 2 s from its attempt: 1.3 s later a 1 s lock
+    // would be over, a 2 s one not (the refusal itself is padded, so its
+    // Retry-After may already read 1).
+    let sixth = Instant::now();
+    fail(&mut app, "root", 1).await;
+    tokio::time::sleep_until((sixth + Duration::from_millis(1300)).into()).await;
+    let response = attempt(&mut app.login_fn, "root", "root-password").await;
+    assert_locked(&response, "1");
+}
+
+#[tokio::test]
+async fn an_unknown_username_locks_the_same_way() {
+    let mut app = TestApp::spawn().await;
+    fail(&mut app, "nobody-here", 5).await;
+    let response = attempt(&mut app.login_fn, "nobody-here", "anything").await;
+    assert_locked(&response, "1");
+}
+
+#[tokio::test]
+async fn a_locked_attempt_counts_nothing_and_checks_no_password() {
+    let mut app = TestApp::spawn().await;
+    fail(&mut app, "root", 5).await;
+    let checked = events(&app.login_fn, "login_failed");
+    for _ in 0..3 {
+        let started = Instant::now();
+        let response = attempt(&mut app.login_fn, "root", "wrong-password").await;
+        assert_locked(&response, "1");
+        // A password check costs tens of milliseconds even in this build.
+        assert!(started.elapsed() < Duration::from_millis(200));
+    }
+    assert_eq!(events(&app.login_fn, "login_failed"), checked);
+    assert_eq!(events(&app.login_fn, "login_locked"), 3);
+    // Had the locked attempts counted, the next failure would be the 9th and
+    // lock for 16 s; as the 6th it locks for 2.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    fail(&mut app, "root", 1).await;
+    let response = attempt(&mut app.login_fn, "root", "x").await;
+    assert_eq!(response.status, 429, "{}", response.raw_body);
+    let retry: u64 = response.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+}
+
+#[tokio::test]
+async fn a_success_resets_the_count() {
+    let mut app = TestApp::spawn().await;
+    fail(&mut app, "root", 4).await;
+    let ok = attempt(&mut app.login_fn, "root", "root-password").await;
+    assert_eq!(ok.status, 200, "{}", ok.raw_body);
+    fail(&mut app, "root", 4).await;
+    let still_open = attempt(&mut app.login_fn, "root", "root-password").await;
+    assert_eq!(still_open.status, 200, "{}", still_open.raw_body);
+}
+
+#[tokio::test]
+async fn a_lockout_is_logged_once_with_username_ip_and_request_id_and_no_password() {
+    let mut app = TestApp::spawn().await;
+    fail(&mut app, "root", 5).await;
+    assert_locked(
+        &attempt(&mut app.login_fn, "root", "secret-guess-6").await,
+        "1",
+    );
+    let records = app.login_fn.log_records();
+    let locked: Vec<_> = records
+        .iter()
+        .filter(|record| record["event"] == "login_locked")
+        .collect();
+    assert_eq!(locked.len(), 1, "{}", app.login_fn.logs());
+    assert_eq!(locked[0]["username"], "root");
+    assert_eq!(locked[0]["source_ip"], "127.0.0.1");
+    assert!(locked[0]["request_id"]
+        .as_str()
+        .is_some_and(|id| !id.is_empty()));
+    assert!(!app.login_fn.logs().contains("secret-guess-6"));
+}
+
+#[tokio::test]
+async fn too_many_failures_from_one_ip_lock_it_for_every_username() {
+    let mut app = TestApp::with_env(&[
+        ("LOGIN_MAX_FAILURES", "0"),
+        ("LOGIN_MAX_FAILURES_PER_IP", "3"),
+        ("LOGIN_IP_WINDOW_SECONDS", "60"),
+    ])
+    .await;
+    for username in ["ann", "bob", "cid"] {
+        let event = login_event(username, "guess", Some("203.0.113.7"));
+        assert_eq!(app.login_fn.invoke(event).await.status, 400);
+    }
+    let event = login_event("root", "root-password", Some("203.0.113.7"));
+    let response = app.login_fn.invoke(event).await;
+    assert_eq!(response.status, 429, "{}", response.raw_body);
+    let retry: u64 = response.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+}
+
+#[tokio::test]
+async fn another_ip_is_unaffected_and_a_forwarded_for_header_changes_nothing() {
+    let mut app = TestApp::with_env(&[
+        ("LOGIN_MAX_FAILURES", "0"),
+        ("LOGIN_MAX_FAILURES_PER_IP", "3"),
+    ])
+    .await;
+    for username in ["ann", "bob", "cid"] {
+        let event = login_event(username, "guess", Some("203.0.113.7"));
+        assert_eq!(app.login_fn.invoke(event).await.status, 400);
+    }
+    // The client can't pick its address: the header names the other IP.
+    let spoofed = HttpRequest::post(LOGIN_PATH)
+        .json(&json!({"username": "root", "password": "root-password"}))
+        .header("X-Forwarded-For", "198.51.100.9")
+        .from_ip("203.0.113.7")
+        .event(Payload::HttpV2);
+    assert_eq!(app.login_fn.invoke(spoofed).await.status, 429);
+    let elsewhere = login_event("root", "root-password", Some("198.51.100.9"));
+    let response = app.login_fn.invoke(elsewhere).await;
+    assert_eq!(response.status, 200, "{}", response.raw_body);
+}
+
+/// 16 wrong guesses at once, spread over four containers: the count is
+/// reserved atomically before each check, so at most 5 passwords are checked.
+#[tokio::test]
+async fn concurrent_guesses_over_four_containers_check_at_most_the_maximum() {
+    let app = TestApp::spawn().await;
+    let mut containers = Vec::new();
+    for _ in 0..4 {
+        containers.push(app.start("login").await);
+    }
+    let mut tasks = Vec::new();
+    for mut login in containers {
+        tasks.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..4 {
+                let event = login_event("root", "wrong-password", None);
+                statuses.push(login.invoke(event).await.status);
+            }
+            (statuses, events(&login, "login_failed"))
+        }));
+    }
+    let (mut refused, mut locked, mut checked) = (0, 0, 0);
+    for task in tasks {
+        let (statuses, failed) = task.await.unwrap();
+        refused += statuses.iter().filter(|s| **s == 400).count();
+        locked += statuses.iter().filter(|s| **s == 429).count();
+        checked += failed;
+    }
+    assert_eq!(refused + locked, 16);
+    assert!(checked <= 5, "{checked} passwords checked");
+    assert_eq!(refused, checked);
+}
+
+#[tokio::test]
+async fn auth_admin_unlock_lifts_a_lock() {
+    let mut app = TestApp::spawn().await;
+    fail(&mut app, "root", 5).await;
+    assert_locked(
+        &attempt(&mut app.login_fn, "root", "root-password").await,
+        "1",
+    );
+    let output = Command::new(binary_path("auth-admin"))
+        .args(["unlock", "--username", "Root"])
+        .env_clear()
+        .envs(app.db.env())
+        .output()
+        .expect("run auth-admin");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("unlocked"));
+    let response = attempt(&mut app.login_fn, "root", "root-password").await;
+    assert_eq!(response.status, 200, "{}", response.raw_body);
+}
