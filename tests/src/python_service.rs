@@ -147,6 +147,21 @@ impl PythonService {
         self.output.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// Waits up to `limit` for `text` in the logs. They come in through reader
+    /// threads, so a line written before an answer may arrive after it.
+    pub async fn wait_for_log(&self, limit: Duration, text: &str) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.logs().contains(text) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// `POST path` with a JSON body and an optional bearer token.
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> HttpResponse {
         let body = body.to_string();

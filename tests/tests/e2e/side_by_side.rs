@@ -12,9 +12,13 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
 use serde_json::{json, Value};
 use std::process::Command;
+use std::time::Duration;
 
 /// Our setting that stores new and changed passwords as the package does.
 const BCRYPT_MODE: (&str, &str) = ("PASSWORD_HASH", "bcrypt");
+
+/// How long a log line may take to get through the reader threads.
+const LOG_LIMIT: Duration = Duration::from_secs(5);
 
 /// The package's own hashes: bcrypt, `$2b$`, cost 12.
 const PACKAGE_HASH_PREFIX: &str = "$2b$12$";
@@ -225,7 +229,11 @@ async fn a_user_created_here_in_argon2id_mode_cannot_log_in_at_the_package() {
 
     let response = python.post_login("rita", "rita-password").await;
     assert_eq!(response.status, 500, "{}", response.raw_body);
-    assert!(python.logs().contains("Invalid salt"), "{}", python.logs());
+    assert!(
+        python.wait_for_log(LOG_LIMIT, "Invalid salt").await,
+        "{}",
+        python.logs()
+    );
 }
 
 #[tokio::test]
@@ -375,7 +383,11 @@ async fn in_argon2id_mode_a_bcrypt_user_who_logs_in_here_is_locked_out_of_the_pa
 
     let response = python.post_login("pyroot", PYROOT_PASSWORD).await;
     assert_eq!(response.status, 500, "{}", response.raw_body);
-    assert!(python.logs().contains("Invalid salt"), "{}", python.logs());
+    assert!(
+        python.wait_for_log(LOG_LIMIT, "Invalid salt").await,
+        "{}",
+        python.logs()
+    );
     // Here the user still logs in.
     app.login("pyroot", PYROOT_PASSWORD).await;
 }
@@ -476,4 +488,98 @@ async fn after_both_services_wrote_every_document_loads_through_the_package_mode
         assert!(stored > 0, "{name} is empty: the scenario wrote nothing");
         assert_eq!(counts[name], stored, "{name}: {counts}");
     }
+}
+
+#[tokio::test]
+async fn a_password_change_here_ends_the_users_sessions_the_package_opened() {
+    let (mut app, python) = both_services(&[BCRYPT_MODE]).await;
+    let (there, _) = python.login("pyroot", PYROOT_PASSWORD).await;
+    let (here, _) = app.login("pyroot", PYROOT_PASSWORD).await;
+    change_password_here(&mut app, &here, PYROOT_PASSWORD, "changed-here-2").await;
+    assert_eq!(python.me_status(&there).await, 401);
+    assert_eq!(app.me_status(&there).await, 401);
+    // The caller's own session lives on, at both.
+    assert_eq!(python.me_status(&here).await, 200);
+}
+
+#[tokio::test]
+async fn a_password_change_at_the_package_keeps_other_sessions_and_logs_in_here() {
+    // A difference: the package's update_password only rewrites the hash, so
+    // a session opened here survives it (ours ends the caller's other sessions).
+    let (mut app, python) = both_services(&[BCRYPT_MODE]).await;
+    let (here, _) = app.login("pyroot", PYROOT_PASSWORD).await;
+    let (there, _) = python.login("pyroot", PYROOT_PASSWORD).await;
+    let response = python
+        .graphql(
+            &there,
+            "mutation($c: String!, $n: String!) { update_password(input: {current_password: $c, \
+             new_password: $n, password_confirmed: $n}) { ok } }",
+            json!({"c": PYROOT_PASSWORD, "n": "changed-there-1"}),
+        )
+        .await;
+    assert_eq!(
+        response.body["data"]["update_password"]["ok"], true,
+        "{}",
+        response.raw_body
+    );
+    assert_eq!(app.me_status(&here).await, 200);
+    app.login("pyroot", "changed-there-1").await;
+}
+
+#[tokio::test]
+async fn an_inactive_user_gets_tokens_from_the_package_that_neither_guard_accepts() {
+    // A difference: the package's login doesn't look at `active` (its guard
+    // does); ours refuses the login itself.
+    let (mut app, python) = both_services(&[]).await;
+    app.db
+        .set_user(user_id(&app, "pyroot").await, doc! { "active": false })
+        .await;
+    let here = app
+        .post_login(
+            e2e::Payload::RestV1,
+            &json!({"username": "pyroot", "password": PYROOT_PASSWORD}),
+        )
+        .await;
+    assert_eq!(here.raw_body, r#"{"message":"bad_credentials"}"#);
+    let (token, _) = python.login("pyroot", PYROOT_PASSWORD).await;
+    assert_eq!(python.me_status(&token).await, 401);
+    assert_eq!(app.me_status(&token).await, 401);
+}
+
+#[tokio::test]
+async fn sessions_of_a_user_the_package_deleted_are_refused_here() {
+    // The package's delete_user leaves the user's whitelist entries behind,
+    // pointing at nothing. Ours refuses their tokens and drops such an entry
+    // when its refresh token is tried.
+    let (mut app, python) = both_services(&[]).await;
+    let admin_here = app.admin_token().await;
+    create_user_here(&mut app, &admin_here, "gone", "gone-password").await;
+    // ours hashed it argon2id (default mode): give it a hash the package reads.
+    let gone = user_id(&app, "gone").await;
+    app.db
+        .set_user(gone, doc! { "password": PYTHON_BCRYPT_HASH })
+        .await;
+    let (gone_access, gone_refresh) = python.login("gone", PYROOT_PASSWORD).await;
+    let (admin_there, _) = python.login("pyroot", PYROOT_PASSWORD).await;
+    let deleted = python
+        .graphql(
+            &admin_there,
+            "mutation($id: ID!) { delete_user(input: {id: $id}) { ok } }",
+            json!({"id": ::graphql::ids::to_global("User", &gone)}),
+        )
+        .await;
+    assert_eq!(
+        deleted.body["data"]["delete_user"]["ok"], true,
+        "{}",
+        deleted.raw_body
+    );
+    assert!(
+        is_whitelisted(&app, &gone_access).await,
+        "the package ended the session after all"
+    );
+
+    assert_eq!(app.me_status(&gone_access).await, 401);
+    assert_eq!(app.logout(&gone_access).await.status, 401);
+    assert!(new_pair(&refresh_here(&mut app, &gone_refresh).await).is_none());
+    assert!(!is_whitelisted(&app, &gone_access).await);
 }
