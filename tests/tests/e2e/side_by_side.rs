@@ -578,8 +578,29 @@ async fn sessions_of_a_user_the_package_deleted_are_refused_here() {
         "the package ended the session after all"
     );
 
+    // That leftover breaks the package's own models: its reference dangles.
+    let failures = load_with_the_package_models(&app.db)
+        .expect_err("a whitelist entry of a deleted user loaded");
+    assert!(
+        failures.contains("whitelist_token: DoesNotExist"),
+        "{failures}"
+    );
+
     assert_eq!(app.me_status(&gone_access).await, 401);
     assert_eq!(app.logout(&gone_access).await.status, 401);
     assert!(new_pair(&refresh_here(&mut app, &gone_refresh).await).is_none());
     assert!(!is_whitelisted(&app, &gone_access).await);
+    load_with_the_package_models(&app.db).expect("every document loads once it is gone");
+}
+
+#[tokio::test]
+async fn the_model_check_refuses_a_field_the_package_does_not_declare() {
+    // The check the last scenario relies on has teeth: mongoengine loads
+    // strictly, so a field ours might add to a user would break the package.
+    let app = TestApp::spawn().await;
+    app.db
+        .set_user(app.admin.id, doc! { "password_changed_at": 1 })
+        .await;
+    let failures = load_with_the_package_models(&app.db).expect_err("an undeclared field loaded");
+    assert!(failures.contains("user: FieldDoesNotExist"), "{failures}");
 }
