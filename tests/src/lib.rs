@@ -10,6 +10,7 @@ pub mod helpers;
 pub mod mongo_server;
 pub mod moto_server;
 pub mod proxy;
+pub mod python_service;
 pub mod runtime_api;
 
 pub use app::{TestApp, TestUser};

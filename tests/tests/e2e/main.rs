@@ -11,4 +11,5 @@ mod outage;
 mod round_trips;
 mod secrets;
 mod security;
+mod side_by_side;
 mod template;
