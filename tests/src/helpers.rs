@@ -20,6 +20,14 @@ pub fn now() -> i64 {
     i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX)
 }
 
+/// An access token for `user_id` hex, signed with `key`, that expired ten
+/// minutes ago: ours (or another's), but no longer live.
+pub fn expired_access_token(user_id: &str, key: &str) -> String {
+    let now = now();
+    let claims = json!({"exp": now - 600, "iat": now - 4200, "sub": user_id, "uuid": "old"});
+    sign_hs256(&claims, key)
+}
+
 /// Logs in through the `login` function and returns (access, refresh).
 pub async fn login_pair(login: &mut Function, username: &str, password: &str) -> (String, String) {
     let response = login

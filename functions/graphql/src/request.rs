@@ -190,10 +190,14 @@ mod tests {
         );
     }
 
+    /// `n` aliased `me` fields.
+    fn aliases(n: usize) -> String {
+        (0..n).map(|i| format!("a{i}: me {{ id }} ")).collect()
+    }
+
     #[test]
     fn aliases_count_against_the_root_field_cap() {
-        let many: String = (0..11).map(|i| format!("a{i}: me {{ id }} ")).collect();
-        let request = Request::new(format!("{{ {many} }}"));
+        let request = Request::new(format!("{{ {} }}", aliases(11)));
         assert_eq!(
             root_fields(&request).unwrap_err(),
             RequestError::TooManyRootFields
@@ -218,8 +222,7 @@ mod tests {
 
     #[test]
     fn a_named_operation_without_operation_name_is_held_to_the_cap() {
-        let many: String = (0..11).map(|i| format!("a{i}: me {{ id }} ")).collect();
-        let request = Request::new(format!("query Q {{ {many} }}"));
+        let request = Request::new(format!("query Q {{ {} }}", aliases(11)));
         assert_eq!(
             root_fields(&request).unwrap_err(),
             RequestError::TooManyRootFields
@@ -228,7 +231,7 @@ mod tests {
 
     #[test]
     fn fields_behind_fragments_count_against_the_cap() {
-        let many: String = (0..6).map(|i| format!("a{i}: me {{ id }} ")).collect();
+        let many = aliases(6);
         let spread =
             format!("{{ ...F ... on Query {{ {many} }} }} fragment F on Query {{ {many} }}");
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use e2e::app::{graphql_request, ANY_ROLE, GRAPHQL_PATH};
 use e2e::db::claims;
-use e2e::helpers::{now, sign_hs256};
+use e2e::helpers::{expired_access_token, now, sign_hs256};
 use e2e::{HttpRequest, LambdaResponse, Payload, TestApp, SECRET_KEY};
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
@@ -843,11 +843,7 @@ mod refresh_token {
         let mut app = app().await;
         let (_, sue_refresh) = app.login("sue", "current").await;
         // Expired is fine: that is what refresh is for.
-        let now = now();
-        let expired = sign_hs256(
-            &json!({"exp": now - 600, "iat": now - 4200, "sub": app.support.id.to_hex(), "uuid": "old"}),
-            SECRET_KEY,
-        );
+        let expired = expired_access_token(&app.support.id.to_hex(), SECRET_KEY);
         let response = app
             .graphql(
                 Some(&expired),
@@ -865,9 +861,8 @@ mod refresh_token {
     #[tokio::test]
     async fn a_refresh_with_an_access_token_signed_with_another_key_is_invalid() {
         let mut app = app().await;
-        let now = now();
-        let forged = sign_hs256(
-            &json!({"exp": now - 600, "iat": now - 4200, "sub": app.support.id.to_hex(), "uuid": "old"}),
+        let forged = expired_access_token(
+            &app.support.id.to_hex(),
             "not-our-key-not-our-key-not-our-key",
         );
         let response = app
@@ -941,11 +936,7 @@ mod refresh_token {
     async fn with_a_rule_for_signed_in_users_an_expired_access_token_of_the_owner_refreshes() {
         let mut app = TestApp::with_env(&[ANY_ROLE, REFRESH_FOR_THE_SIGNED_IN]).await;
         let (_, refresh) = app.login("sue", "current").await;
-        let now = now();
-        let expired = sign_hs256(
-            &json!({"exp": now - 600, "iat": now - 4200, "sub": app.support.id.to_hex(), "uuid": "old"}),
-            SECRET_KEY,
-        );
+        let expired = expired_access_token(&app.support.id.to_hex(), SECRET_KEY);
         let response = app
             .graphql(
                 Some(&expired),
