@@ -20,6 +20,7 @@ pub mod ids;
 pub mod keyring;
 pub mod lockout;
 pub mod password;
+pub mod protected;
 pub mod response;
 pub mod secrets;
 pub mod serve;
