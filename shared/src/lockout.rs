@@ -15,6 +15,7 @@ use crate::http::Origin;
 use crate::response::error_chain;
 use crate::settings::LockoutSettings;
 use crate::store::{LoginState, Store, StoreError, UserRecord};
+use crate::timing;
 use mongodb::bson::DateTime;
 
 /// What counting the attempt left to do after the password check.
@@ -51,9 +52,10 @@ pub async fn admit(
     if limits.max_failures == 0 {
         return Ok((state.user, Attempt::Uncounted));
     }
+    let (max, cap) = (limits.max_failures, limits.max_lock);
     let before = app
         .store
-        .reserve_attempt(username, now, limits.max_failures, limits.max_lock)
+        .reserve_attempt(username, now, timing::floor(), max, cap)
         .await?;
     // Locked by a concurrent attempt since the state was read: nothing counted.
     if let Some(until) = before.locked_until.filter(|until| *until > now) {

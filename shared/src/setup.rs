@@ -30,9 +30,14 @@ pub fn spawn_index_setup(app: &App) {
 }
 
 /// A connected store for an administration command, with the unique indexes in
-/// place: they settle duplicate names, so they must exist before any write.
+/// place (they settle duplicate names, so they must exist before any write)
+/// and the login-attempt expiry. Every collection the service writes then
+/// exists before a function first writes to it. (SecantusDB, the test and
+/// `scripts/dev` server, can livelock when a collection is created implicitly
+/// by an index build and a write at the same moment; real MongoDB doesn't.)
 pub async fn open_for_administration(settings: &DatabaseSettings) -> Result<Store, StoreError> {
     let store = Store::connect(settings).await?;
     store.ensure_unique_indexes().await?;
+    store.ensure_attempt_expiry().await?;
     Ok(store)
 }

@@ -68,6 +68,11 @@ pub fn spawn_calibration() {
             password::verify_dummy(scheme, "calibration");
             record(scheme, started.elapsed());
         }
+        let floor_ms = floor().as_millis();
+        tracing::info!(
+            floor_ms,
+            "refused logins padded to the slowest password check"
+        );
     });
 }
 

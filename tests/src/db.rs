@@ -19,15 +19,32 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A database of its own on the shared test server.
+    /// A database of its own on the shared test server, prepared as
+    /// `auth-admin` prepares one (collections and indexes made up front): the
+    /// test server can livelock when a function's background index build
+    /// creates a collection at the moment its first write does.
     pub async fn new() -> TestDb {
-        let uri = mongo_server::uri();
-        let client = Client::with_uri_str(&uri)
+        let name = format!("e2e_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        TestDb::prepared(&mongo_server::uri(), &name).await
+    }
+
+    /// Database `name` on the server at `uri`, prepared like [`TestDb::new`]'s.
+    pub async fn prepared(uri: &str, name: &str) -> TestDb {
+        let client = Client::with_uri_str(uri)
             .await
             .expect("test database client");
-        let name = format!("e2e_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
-        let db = client.database(&name);
-        TestDb { uri, name, db }
+        let settings = shared::settings::DatabaseSettings {
+            uri: uri.to_owned().into(),
+            name: name.to_owned(),
+        };
+        shared::setup::open_for_administration(&settings)
+            .await
+            .expect("prepare the test database");
+        TestDb {
+            uri: uri.to_owned(),
+            name: name.to_owned(),
+            db: client.database(name),
+        }
     }
 
     /// The environment a function needs to use this database.

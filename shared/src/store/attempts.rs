@@ -92,14 +92,17 @@ impl Store {
 
     /// Counts an attempt on `username` before its password is checked, in one
     /// atomic command, unless the username is locked. Failure number n >=
-    /// `max_failures` locks it at once for min(2^(n - max), `max_lock`), while
-    /// its password is checked: concurrent guesses, in any number of
-    /// containers, check at most `max_failures` passwords. A success clears
-    /// the count ([`Store::clear_attempts`]); a failure leaves it counted.
+    /// `max_failures` locks it at once, while its password is checked, for
+    /// `check_time` (how long the refusal will take) plus min(2^(n - max),
+    /// `max_lock`): concurrent guesses, in any number of containers, check at
+    /// most `max_failures` passwords, and the lock's length counts from the
+    /// refusal's answer. A success clears the count
+    /// ([`Store::clear_attempts`]); a failure leaves it counted.
     pub async fn reserve_attempt(
         &self,
         username: &str,
         now: DateTime,
+        check_time: Duration,
         max_failures: u32,
         max_lock: Duration,
     ) -> Result<CountBefore, StoreError> {
@@ -115,7 +118,7 @@ impl Store {
             ] } } },
             doc! { "$set": { "locked_until": { "$cond": [
                 { "$and": [{ "$not": ["$_locked"] }, { "$gte": ["$failures", max] }] },
-                { "$add": [now, { "$multiply": [1000, { "$min": [
+                { "$add": [now, millis(check_time), { "$multiply": [1000, { "$min": [
                     { "$pow": [2, { "$subtract": ["$failures", max] }] }, cap_seconds,
                 ] }] }] },
                 "$locked_until",

@@ -86,12 +86,7 @@ async fn a_warm_container_recovers_when_the_database_comes_back() {
     let mut server = start_server(port);
 
     let uri = uri_for(port);
-    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
-    let db = TestDb {
-        uri: uri.clone(),
-        name: "outage".into(),
-        db: client.database("outage"),
-    };
+    let db = TestDb::prepared(&uri, "outage").await;
     let admin = db.role("admin").await;
     db.user("alice", "alice-password", admin).await;
 
