@@ -79,23 +79,7 @@ impl Function {
             .stderr(Stdio::piped());
         let started = Instant::now();
         let mut child = command.spawn().expect("spawn function binary");
-        let output = Arc::new(Mutex::new(String::new()));
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let output = output.clone();
-            std::thread::spawn(move || collect(stream, output));
-        }
+        let output = capture_output(&mut child);
         Function {
             name: name.to_owned(),
             child,
@@ -204,6 +188,27 @@ impl Drop for Function {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Everything `child` writes to stdout and stderr, gathered as it comes by two
+/// threads (so a chatty child never blocks on a full pipe).
+pub fn capture_output(child: &mut Child) -> Arc<Mutex<String>> {
+    let output = Arc::new(Mutex::new(String::new()));
+    let streams = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ];
+    for stream in streams.into_iter().flatten() {
+        let output = output.clone();
+        std::thread::spawn(move || collect(stream, output));
+    }
+    output
 }
 
 fn collect(mut stream: Box<dyn Read + Send>, output: Arc<Mutex<String>>) {

@@ -7,10 +7,10 @@
 //! The package lives in the venv `.tools/flask`, which `scripts/setup` creates
 //! with the package's old pins. Without it the tests fail and say so.
 
+use crate::function::capture_output;
 use crate::mongo_server::{die_with_parent, free_port};
 use crate::TestDb;
 use serde_json::{json, Value};
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -95,23 +95,7 @@ impl PythonService {
         let mut child = command
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", python.display()));
-        let output = Arc::new(Mutex::new(String::new()));
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let output = output.clone();
-            std::thread::spawn(move || collect(stream, output));
-        }
+        let output = capture_output(&mut child);
         let mut service = PythonService {
             port,
             child,
@@ -307,18 +291,6 @@ pub fn load_with_the_package_models(db: &TestDb) -> Result<Value, String> {
     }
     serde_json::from_str(stdout.trim())
         .map_err(|err| format!("not the expected JSON ({err}): {stdout}{stderr}"))
-}
-
-fn collect(mut stream: Box<dyn Read + Send>, output: Arc<Mutex<String>>) {
-    let mut buffer = [0u8; 4096];
-    while let Ok(read) = stream.read(&mut buffer) {
-        if read == 0 {
-            break;
-        }
-        if let Ok(mut output) = output.lock() {
-            output.push_str(&String::from_utf8_lossy(&buffer[..read]));
-        }
-    }
 }
 
 /// A whole HTTP/1.x response read to the end of the connection (we sent
