@@ -53,12 +53,13 @@ pub async fn admit(
         return Ok((state.user, Attempt::Uncounted));
     }
     let (max, cap) = (limits.max_failures, limits.max_lock);
-    let before = app
+    let reservation = app
         .store
         .reserve_attempt(username, now, timing::floor(), max, cap)
         .await?;
     // Locked by a concurrent attempt since the state was read: nothing counted.
-    if let Some(until) = before.locked_until.filter(|until| *until > now) {
+    if !reservation.counted {
+        let until = reservation.locked_until.unwrap_or(now);
         return Err(locked(username, origin, now, until));
     }
     Ok((state.user, Attempt::Counted))

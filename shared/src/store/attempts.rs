@@ -25,11 +25,11 @@ pub struct LoginState {
     pub ip_window_ends: Option<DateTime>,
 }
 
-/// The username's count as it was before [`Store::reserve_attempt`] counted
-/// this attempt (nothing was counted if it was locked then).
+/// What [`Store::reserve_attempt`] did: counted this attempt, or found the
+/// username locked (until `locked_until`) and counted nothing.
 #[derive(Debug, Default)]
-pub struct CountBefore {
-    pub failures: i64,
+pub struct Reservation {
+    pub counted: bool,
     pub locked_until: Option<DateTime>,
 }
 
@@ -105,19 +105,26 @@ impl Store {
         check_time: Duration,
         max_failures: u32,
         max_lock: Duration,
-    ) -> Result<CountBefore, StoreError> {
+    ) -> Result<Reservation, StoreError> {
         let epoch = DateTime::from_millis(0);
+        // The entry names the last attempt it counted; the document after the
+        // update tells whether that is this one. (Not the document before: the
+        // test server can answer a stale one after retrying a write conflict.)
+        let attempt = uuid::Uuid::new_v4().to_string();
         let max = i64::from(max_failures);
         let cap_seconds = i64::try_from(max_lock.as_secs()).unwrap_or(i64::MAX);
         // Failures are forgotten once the entry has been quiet for `max_lock`.
         let keep = millis(max_lock);
         let update = vec![
             doc! { "$set": { "_locked": { "$gt": [{ "$ifNull": ["$locked_until", epoch] }, now] } } },
-            doc! { "$set": { "failures": { "$cond": [
-                "$_locked", "$failures", { "$add": [{ "$ifNull": ["$failures", 0] }, 1] },
-            ] } } },
+            doc! { "$set": {
+                "failures": { "$cond": [
+                    "$_locked", "$failures", { "$add": [{ "$ifNull": ["$failures", 0] }, 1] },
+                ] },
+                "attempt": { "$cond": ["$_locked", "$attempt", &attempt] },
+            } },
             doc! { "$set": { "locked_until": { "$cond": [
-                { "$and": [{ "$not": ["$_locked"] }, { "$gte": ["$failures", max] }] },
+                { "$and": [{ "$eq": ["$attempt", &attempt] }, { "$gte": ["$failures", max] }] },
                 { "$add": [now, millis(check_time), { "$multiply": [1000, { "$min": [
                     { "$pow": [2, { "$subtract": ["$failures", max] }] }, cap_seconds,
                 ] }] }] },
@@ -129,16 +136,23 @@ impl Store {
             doc! { "$unset": "_locked" },
         ];
         bounded(async {
-            let before = self
+            let after = self
                 .attempts()
                 .find_one_and_update(doc! { "_id": user_key(username) }, update)
                 .upsert(true)
-                .return_document(ReturnDocument::Before)
+                .return_document(ReturnDocument::After)
                 .await?;
-            Ok(before.map_or_else(CountBefore::default, |raw| CountBefore {
-                failures: number(&raw, "failures"),
-                locked_until: raw.get_datetime("locked_until").ok().copied(),
-            }))
+            // No document back: this attempt's upsert made it, so it counted.
+            Ok(after.map_or(
+                Reservation {
+                    counted: true,
+                    locked_until: None,
+                },
+                |raw| Reservation {
+                    counted: raw.get_str("attempt") == Ok(attempt.as_str()),
+                    locked_until: raw.get_datetime("locked_until").ok().copied(),
+                },
+            ))
         })
         .await
     }

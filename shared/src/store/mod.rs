@@ -14,7 +14,7 @@ mod roles;
 mod sessions;
 mod users;
 
-pub use attempts::{CountBefore, LoginState};
+pub use attempts::{LoginState, Reservation};
 pub use error::StoreError;
 pub use records::{DbRef, NewRole, NewSession, NewUser, RoleRecord, SessionRecord, UserRecord};
 
