@@ -1088,6 +1088,27 @@ mod write_order {
         );
     }
 
+    /// Sue signs in, then the admin runs `mutation` on her (`fields` beside her
+    /// id in the input) while the database connection dies on `command` to
+    /// `user`: the app, its proxy and the admin's answer.
+    async fn admin_cut_off_on_sue(
+        command: &str,
+        mutation: &str,
+        fields: Value,
+    ) -> (TestApp, Proxy, LambdaResponse) {
+        let (mut app, proxy) = app_dying_on(command).await;
+        app.support_token().await;
+        let admin = app.admin_token().await;
+        let mut input = json!({"id": global("User", &app.support.id)});
+        if let (Some(input), Value::Object(fields)) = (input.as_object_mut(), fields) {
+            input.extend(fields);
+        }
+        let response = app
+            .graphql(Some(&admin), mutation, json!({ "i": input }))
+            .await;
+        (app, proxy, response)
+    }
+
     #[tokio::test]
     async fn a_password_change_cut_off_before_the_write_leaves_only_the_session_in_use() {
         let (mut app, _proxy) = app_dying_on("update").await;
@@ -1112,16 +1133,8 @@ mod write_order {
 
     #[tokio::test]
     async fn a_reset_cut_off_before_the_write_leaves_no_session() {
-        let (mut app, _proxy) = app_dying_on("update").await;
-        app.support_token().await;
-        let admin = app.admin_token().await;
-        let response = app
-            .graphql(
-                Some(&admin),
-                RESET_PASSWORD,
-                json!({"i": {"id": global("User", &app.support.id)}}),
-            )
-            .await;
+        let (app, _proxy, response) =
+            admin_cut_off_on_sue("update", RESET_PASSWORD, json!({})).await;
         assert_failed(&response, "reset_password");
         let sessions = app.db.sessions().await;
         assert_eq!(sessions.len(), 1, "only the admin's session: {sessions:?}");
@@ -1135,16 +1148,12 @@ mod write_order {
 
     #[tokio::test]
     async fn a_deactivation_cut_off_before_the_write_leaves_no_session() {
-        let (mut app, _proxy) = app_dying_on("update").await;
-        app.support_token().await;
-        let admin = app.admin_token().await;
-        let response = app
-            .graphql(
-                Some(&admin),
-                UPDATE_USER,
-                json!({"i": {"id": global("User", &app.support.id), "change_password": false, "active": false}}),
-            )
-            .await;
+        let (app, _proxy, response) = admin_cut_off_on_sue(
+            "update",
+            UPDATE_USER,
+            json!({"change_password": false, "active": false}),
+        )
+        .await;
         assert_failed(&response, "update_user");
         assert_eq!(app.db.sessions().await.len(), 1, "only the admin's session");
         assert!(app
@@ -1157,16 +1166,7 @@ mod write_order {
 
     #[tokio::test]
     async fn a_deletion_cut_off_before_the_write_leaves_no_session() {
-        let (mut app, _proxy) = app_dying_on("delete").await;
-        app.support_token().await;
-        let admin = app.admin_token().await;
-        let response = app
-            .graphql(
-                Some(&admin),
-                DELETE_USER,
-                json!({"i": {"id": global("User", &app.support.id)}}),
-            )
-            .await;
+        let (app, _proxy, response) = admin_cut_off_on_sue("delete", DELETE_USER, json!({})).await;
         assert_failed(&response, "delete_user");
         assert_eq!(app.db.sessions().await.len(), 1, "only the admin's session");
         assert_eq!(app.db.count_users(doc! {"username": "sue"}).await, 1);
