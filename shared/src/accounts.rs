@@ -219,6 +219,28 @@ pub async fn update_user(
     change_password: bool,
     active: Option<bool>,
 ) -> Result<UserRecord, AccountError> {
+    change_flags(store, actor, user_id, Some(change_password), active).await
+}
+
+/// Activates or deactivates a user, leaving `change_password` as it is
+/// (`auth-admin user-activate` / `user-deactivate`). Deactivation ends the
+/// user's sessions exactly as [`update_user`] with `active: false` does.
+pub async fn set_active(
+    store: &Store,
+    actor: Actor<'_>,
+    user_id: UserId,
+    active: bool,
+) -> Result<UserRecord, AccountError> {
+    change_flags(store, actor, user_id, None, Some(active)).await
+}
+
+async fn change_flags(
+    store: &Store,
+    actor: Actor<'_>,
+    user_id: UserId,
+    change_password: Option<bool>,
+    active: Option<bool>,
+) -> Result<UserRecord, AccountError> {
     actor.check_target(store, user_id).await?;
     // A deactivated user's sessions end first, so a failed flag write leaves
     // none alive.

@@ -35,15 +35,12 @@ impl App {
     /// names (if set), and a database client that has not yet connected: a
     /// database outage does not fail start-up.
     pub async fn from_env() -> Result<Self, InitError> {
-        let secret_id = std::env::var("AUTH_SECRET_ID")
-            .ok()
-            .filter(|id| !id.trim().is_empty());
-        let Some(id) = secret_id else {
+        let Some(id) = secret_id() else {
             let settings = Settings::from_env()?;
             let store = Store::connect(&settings.database).await?;
             return Self::new(settings, store);
         };
-        let source = SecretSource::new(id.trim()).await;
+        let source = SecretSource::new(&id).await;
         let values = source.read().await?;
         let settings = values.settings()?;
         let store = Store::connect(&settings.database).await?;
@@ -94,6 +91,15 @@ impl App {
     pub fn refresh_secret_if_due(&self) {
         self.keyring.refresh_if_due();
     }
+}
+
+/// The secret `AUTH_SECRET_ID` names, if it is set and not blank: where the
+/// functions and `auth-admin` read their settings from before the environment.
+pub(crate) fn secret_id() -> Option<String> {
+    std::env::var("AUTH_SECRET_ID")
+        .ok()
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
 }
 
 /// The start of every function's `main`: logging, then the [`App`], then the

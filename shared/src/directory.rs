@@ -15,6 +15,11 @@ pub async fn user(store: &Store, id: UserId) -> Result<Option<UserRecord>, Store
     store.user_by_id(id).await
 }
 
+/// A user by username (compared lower-cased, as stored), with its role.
+pub async fn user_named(store: &Store, username: &str) -> Result<Option<UserRecord>, StoreError> {
+    store.user_by_username(&username.to_lowercase()).await
+}
+
 /// At most `first` users after `after`, each with its role: two commands, sent
 /// concurrently (one more user than asked tells whether there is a next page).
 pub async fn users_page(

@@ -252,3 +252,9 @@ pub async fn refresh(
 pub async fn end_all(store: &Store) -> Result<u64, StoreError> {
     store.clear_sessions().await
 }
+
+/// Ends every session of one user (`auth-admin clear-tokens --username`); how
+/// many ended.
+pub async fn end_all_of(store: &Store, user_id: UserId) -> Result<u64, StoreError> {
+    store.delete_sessions_of(user_id, None).await
+}

@@ -1,11 +1,83 @@
 //! Preparing a database for the service: the indexes every function and
-//! `auth-admin` rely on.
+//! `auth-admin` rely on, one list for both, and the settings `auth-admin`
+//! reads the way the functions read theirs.
 
-use crate::app::App;
+use crate::app::{self, App, InitError};
 use crate::response::error_chain;
-use crate::settings::DatabaseSettings;
+use crate::secrets::SecretSource;
+use crate::settings::{AdminSettings, DatabaseSettings};
 use crate::store::{Store, StoreError};
 use std::time::Duration;
+
+/// The indexes the service relies on, each created the one way
+/// [`crate::store`] creates it. The functions and `auth-admin init` both walk
+/// [`Index::ALL`], so what `init` prepares is what a function would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    /// `role.name`, `user.username`, `whitelist_token.uuid_access` and
+    /// `uuid_refresh`, unique, exactly as mongoengine creates them.
+    Unique,
+    /// The TTL index that sweeps sessions whose refresh token has expired.
+    SessionExpiry,
+    /// The TTL index that sweeps login-attempt counts once they are over.
+    AttemptExpiry,
+}
+
+impl Index {
+    pub const ALL: [Index; 3] = [Index::Unique, Index::SessionExpiry, Index::AttemptExpiry];
+
+    /// What it is, for a log line or an `auth-admin init` report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Index::Unique => {
+                "unique indexes role.name, user.username, whitelist_token.uuid_access and .uuid_refresh"
+            }
+            Index::SessionExpiry => "session expiry index whitelist_token.created_at (TTL)",
+            Index::AttemptExpiry => "login-attempt expiry index login_attempt.expires_at (TTL)",
+        }
+    }
+
+    /// Creates the index unless it exists as specified (idempotent); fails if
+    /// one of its names exists with other options. `session_lifetime` is
+    /// `REFRESH_TOKEN_EXPIRE_MINUTES`, the session expiry index's lifetime.
+    pub async fn ensure(self, store: &Store, session_lifetime: Duration) -> Result<(), StoreError> {
+        match self {
+            Index::Unique => store.ensure_unique_indexes().await,
+            Index::SessionExpiry => store.ensure_session_expiry(session_lifetime).await,
+            Index::AttemptExpiry => store.ensure_attempt_expiry().await,
+        }
+    }
+}
+
+/// Why `auth-admin init` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum InitIndexError {
+    #[error(transparent)]
+    Connect(StoreError),
+    /// The database refused this index (say, one of its names exists with
+    /// other options); the ones before it are in place.
+    #[error("{}", .index.describe())]
+    Index {
+        index: Index,
+        #[source]
+        source: StoreError,
+    },
+}
+
+/// `auth-admin init`: every index of [`Index::ALL`], in order, stopping at the
+/// first the database refuses. Idempotent.
+pub async fn init(settings: &AdminSettings) -> Result<(), InitIndexError> {
+    let store = Store::connect(&settings.database)
+        .await
+        .map_err(InitIndexError::Connect)?;
+    for index in Index::ALL {
+        index
+            .ensure(&store, settings.session_lifetime)
+            .await
+            .map_err(|source| InitIndexError::Index { index, source })?;
+    }
+    Ok(())
+}
 
 /// Makes sure the indexes exist, in the background: a cold start doesn't wait
 /// for it and a database that is down (or a user without the privilege) only
@@ -14,17 +86,11 @@ pub fn spawn_index_setup(app: &App) {
     let store = app.store.clone();
     let lifetime = Duration::from_secs(u64::from(app.settings.refresh_token_expire_minutes) * 60);
     tokio::spawn(async move {
-        if let Err(err) = store.ensure_unique_indexes().await {
-            let error = error_chain(&err);
-            tracing::warn!(%error, "could not ensure the unique indexes");
-        }
-        if let Err(err) = store.ensure_session_expiry(lifetime).await {
-            let error = error_chain(&err);
-            tracing::warn!(%error, "could not ensure the session expiry index");
-        }
-        if let Err(err) = store.ensure_attempt_expiry().await {
-            let error = error_chain(&err);
-            tracing::warn!(%error, "could not ensure the login-attempt expiry index");
+        for index in Index::ALL {
+            if let Err(err) = index.ensure(&store, lifetime).await {
+                let error = error_chain(&err);
+                tracing::warn!(%error, index = index.describe(), "could not ensure an index");
+            }
         }
     });
 }
@@ -40,4 +106,19 @@ pub async fn open_for_administration(settings: &DatabaseSettings) -> Result<Stor
     store.ensure_unique_indexes().await?;
     store.ensure_attempt_expiry().await?;
     Ok(store)
+}
+
+/// `auth-admin`'s settings, read as [`App::from_env`] reads the functions':
+/// from the environment, overridden by the secret `AUTH_SECRET_ID` names when
+/// it is set, so an operator can point the command at a deployed stack's
+/// secret instead of copying the connection string into a shell.
+pub async fn settings_for_administration() -> Result<AdminSettings, InitError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let Some(id) = app::secret_id() else {
+        return Ok(AdminSettings::from_lookup(env)?);
+    };
+    let values = SecretSource::new(&id).await.read().await?;
+    Ok(AdminSettings::from_lookup(|name| {
+        values.get(name).or_else(|| env(name))
+    })?)
 }

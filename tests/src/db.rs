@@ -28,6 +28,21 @@ impl TestDb {
         TestDb::prepared(&mongo_server::uri(), &name).await
     }
 
+    /// A database of its own with nothing in it, not even an index: for the
+    /// preparation itself under test (`auth-admin init`, the Python service's).
+    pub async fn empty() -> TestDb {
+        let name = format!("e2e_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let uri = mongo_server::uri();
+        let client = Client::with_uri_str(&uri)
+            .await
+            .expect("test database client");
+        TestDb {
+            db: client.database(&name),
+            uri,
+            name,
+        }
+    }
+
     /// Database `name` on the server at `uri`, prepared like [`TestDb::new`]'s.
     pub async fn prepared(uri: &str, name: &str) -> TestDb {
         let client = Client::with_uri_str(uri)
@@ -147,6 +162,36 @@ impl TestDb {
             .count_documents(filter)
             .await
             .expect("count users")
+    }
+
+    /// The indexes of `collection` as `listIndexes` describes them, by name.
+    pub async fn indexes(&self, collection: &str) -> std::collections::BTreeMap<String, Document> {
+        let mut all = std::collections::BTreeMap::new();
+        let listed = self
+            .db
+            .collection::<Document>(collection)
+            .list_indexes()
+            .await;
+        let mut cursor = match listed {
+            Ok(cursor) => cursor,
+            // No collection yet: no index.
+            Err(err) if matches!(&*err.kind, mongodb::error::ErrorKind::Command(c) if c.code == 26) => {
+                return all
+            }
+            Err(err) => panic!("list indexes of {collection}: {err}"),
+        };
+        while cursor.advance().await.expect("cursor") {
+            let index = cursor.deserialize_current().expect("index description");
+            let name = index
+                .options
+                .as_ref()
+                .and_then(|o| o.name.clone())
+                .unwrap_or_default();
+            let mut description = mongodb::bson::to_document(&index.options).unwrap_or_default();
+            description.insert("key", index.keys);
+            all.insert(name, description);
+        }
+        all
     }
 
     pub async fn sessions(&self) -> Vec<Document> {

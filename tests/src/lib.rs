@@ -2,6 +2,7 @@
 //! emulator that runs the built function binaries, API Gateway events, the
 //! database fixtures the tests seed, and a proxy for outages at a chosen moment.
 
+pub mod admin_cli;
 pub mod app;
 pub mod db;
 pub mod events;
@@ -11,8 +12,10 @@ pub mod mongo_server;
 pub mod moto_server;
 pub mod proxy;
 pub mod python_service;
+pub mod readme;
 pub mod runtime_api;
 
+pub use admin_cli::AdminCli;
 pub use app::{TestApp, TestUser};
 pub use db::TestDb;
 pub use events::{HttpRequest, Payload};

@@ -98,3 +98,18 @@ pub async fn put_secret(name: &str, value: &str) {
         .await
         .expect("put secret value");
 }
+
+/// Makes secret `name` hold `value`, creating it if needed (for a name a
+/// document shows, which a test can't make unique).
+pub async fn upsert_secret(name: &str, value: &str) {
+    let created = client()
+        .await
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await;
+    if created.is_err() {
+        put_secret(name, value).await;
+    }
+}

@@ -140,11 +140,7 @@ impl Settings {
             accounts: AccountRules::from_lookup(&lookup)?,
             use_whitelist: source.boolean("WHITE_LIST_TOKEN", true)?,
             token_expire_minutes: source.number("TOKEN_EXPIRE_MINUTES", 60, 1)?,
-            refresh_token_expire_minutes: source.number(
-                "REFRESH_TOKEN_EXPIRE_MINUTES",
-                10080,
-                1,
-            )?,
+            refresh_token_expire_minutes: refresh_token_expire_minutes(&source)?,
             reset_password_length: source.number("RESET_PASSWORD_LEN_GENERATOR", 8, 8)?,
             require_password_change: source.boolean("REQUIRE_PASSWORD_CHANGE", false)?,
             allowed_roles: source.roles("ALLOWED_ROLES")?,
@@ -159,6 +155,39 @@ impl Settings {
                 max_failures_per_ip: source.number("LOGIN_MAX_FAILURES_PER_IP", 100, 0)?,
                 ip_window: Duration::from_secs(source.number("LOGIN_IP_WINDOW_SECONDS", 900, 1)?),
             },
+        })
+    }
+}
+
+/// `REFRESH_TOKEN_EXPIRE_MINUTES` (default a week): how long a session lives,
+/// read here once for the functions and for `auth-admin init`, which creates
+/// the session expiry index with it.
+fn refresh_token_expire_minutes<F: Fn(&str) -> Option<String>>(
+    source: &Source<'_, F>,
+) -> Result<u32, SettingsError> {
+    source.number("REFRESH_TOKEN_EXPIRE_MINUTES", 10080, 1)
+}
+
+/// What `auth-admin` needs: the database, the rules for new accounts, and the
+/// session lifetime its `init` gives the session expiry index. No
+/// `SECRET_KEY`: administration signs no token, so an operator's shell needs
+/// only the database's settings (a secret named by `AUTH_SECRET_ID` still
+/// holds one; it is read and left unused).
+#[derive(Debug)]
+pub struct AdminSettings {
+    pub database: DatabaseSettings,
+    pub accounts: AccountRules,
+    pub session_lifetime: Duration,
+}
+
+impl AdminSettings {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let source = Source(&lookup);
+        let minutes = refresh_token_expire_minutes(&source)?;
+        Ok(AdminSettings {
+            database: DatabaseSettings::from_lookup(&lookup)?,
+            accounts: AccountRules::from_lookup(&lookup)?,
+            session_lifetime: Duration::from_secs(u64::from(minutes) * 60),
         })
     }
 }
@@ -242,6 +271,33 @@ mod tests {
             s.secret_key.expose_secret(),
             "0123456789abcdef0123456789abcdef"
         );
+    }
+
+    #[test]
+    fn administration_needs_no_secret_key_and_sees_the_session_lifetime_the_functions_see() {
+        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| value.to_string())
+            }
+        };
+        let admin = AdminSettings::from_lookup(lookup(&[("MONGODB_URI", "mongodb://h")])).unwrap();
+        assert_eq!(admin.session_lifetime, Duration::from_secs(10080 * 60));
+        assert_eq!(admin.database.name, "auth");
+        let pairs = &[
+            ("MONGODB_URI", "mongodb://h"),
+            ("REFRESH_TOKEN_EXPIRE_MINUTES", "90"),
+        ];
+        let admin = AdminSettings::from_lookup(lookup(pairs)).unwrap();
+        let functions = settings(&[("REFRESH_TOKEN_EXPIRE_MINUTES", "90")]).unwrap();
+        assert_eq!(
+            admin.session_lifetime.as_secs(),
+            u64::from(functions.refresh_token_expire_minutes) * 60
+        );
+        let err = AdminSettings::from_lookup(lookup(&[])).unwrap_err();
+        assert_eq!(err, SettingsError::Missing("MONGODB_URI"));
     }
 
     #[test]

@@ -108,15 +108,18 @@ impl Store {
             .map(drop)
     }
 
-    /// Sets `change_password` and, when given, `active`; `false` if there is no
-    /// such user.
+    /// Sets `change_password` and `active`, each when given; `false` if there
+    /// is no such user.
     pub async fn set_flags(
         &self,
         id: UserId,
-        change_password: bool,
+        change_password: Option<bool>,
         active: Option<bool>,
     ) -> Result<bool, StoreError> {
-        let mut fields = doc! { "change_password": change_password };
+        let mut fields = Document::new();
+        if let Some(change_password) = change_password {
+            fields.insert("change_password", change_password);
+        }
         if let Some(active) = active {
             fields.insert("active", active);
         }

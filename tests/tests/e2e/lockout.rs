@@ -3,10 +3,8 @@
 //! and concurrent requests.
 
 use e2e::app::LOGIN_PATH;
-use e2e::function::binary_path;
-use e2e::{Function, HttpRequest, LambdaResponse, Payload, TestApp};
+use e2e::{AdminCli, Function, HttpRequest, LambdaResponse, Payload, TestApp};
 use serde_json::json;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A login from `ip` (the fixtures' own address when `None`).
@@ -247,18 +245,9 @@ async fn auth_admin_unlock_lifts_a_lock() {
         &attempt(&mut app.login_fn, "root", "root-password").await,
         "1",
     );
-    let output = Command::new(binary_path("auth-admin"))
-        .args(["unlock", "--username", "Root"])
-        .env_clear()
-        .envs(app.db.env())
-        .output()
-        .expect("run auth-admin");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("unlocked"));
+    let output = AdminCli::on(&app.db).run(&["unlock", "--username", "Root"]);
+    output.assert_success();
+    assert_eq!(output.stdout, "Root: failed logins forgotten, unlocked\n");
     let response = attempt(&mut app.login_fn, "root", "root-password").await;
     assert_eq!(response.status, 200, "{}", response.raw_body);
 }

@@ -5,13 +5,11 @@
 //! entries, and every document must still load through the package's models.
 
 use e2e::db::{PYTHON_BCRYPT_HASH, PYTHON_BCRYPT_PASSWORD};
-use e2e::function::binary_path;
 use e2e::python_service::{load_with_the_package_models, PythonService};
-use e2e::TestApp;
+use e2e::{AdminCli, TestApp};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
 use serde_json::{json, Value};
-use std::process::Command;
 use std::time::Duration;
 
 /// Our setting that stores new and changed passwords as the package does.
@@ -151,24 +149,9 @@ async fn me_here(app: &mut TestApp, token: &str) -> Option<String> {
 
 /// `auth-admin hash-report` on the app's database: (bcrypt, argon2id).
 fn hash_report(app: &TestApp) -> (u64, u64) {
-    let path = binary_path("auth-admin");
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    let output = Command::new(path)
-        .arg("hash-report")
-        .env_clear()
-        .envs(app.db.env())
-        .output()
-        .expect("run auth-admin hash-report");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = AdminCli::on(&app.db).run(&["hash-report"]);
+    output.assert_success();
+    let text = output.stdout;
     let count = |scheme: &str| {
         text.lines()
             .find_map(|line| line.strip_prefix(&format!("{scheme} ")))
@@ -416,23 +399,15 @@ async fn after_both_services_wrote_every_document_loads_through_the_package_mode
     let (mut app, python) = both_services(&[BCRYPT_MODE]).await;
 
     // A role from our CLI, with permissions.
-    let role = Command::new(binary_path("auth-admin"))
-        .args([
+    AdminCli::on(&app.db)
+        .run(&[
             "role-new",
             "--name",
             "ops",
             "--permissions",
             r#"{"tickets":"rw"}"#,
         ])
-        .env_clear()
-        .envs(app.db.env())
-        .output()
-        .expect("run auth-admin role-new");
-    assert!(
-        role.status.success(),
-        "{}",
-        String::from_utf8_lossy(&role.stderr)
-    );
+        .assert_success();
 
     // Users and sessions from the package: a login, a user, a refresh.
     let (py_admin, py_refresh) = python.login("pyroot", PYROOT_PASSWORD).await;

@@ -1,110 +1,260 @@
-//! `auth-admin`: the Python package's `flask auth_mongo` commands for this service.
+//! `auth-admin`: the operator's command line for the service's database, the
+//! Python package's `flask auth_mongo` commands and more. `auth-admin --help`
+//! lists the commands; each has its own `--help`.
 //!
-//! ```text
-//! auth-admin role-new --name admin [--permissions '{"key":"value"}']
-//! auth-admin user-new --role admin --username alice      (password on stdin)
-//! auth-admin clear-tokens
-//! auth-admin unlock --username alice
-//! auth-admin hash-report
-//! ```
-//! It reads `MONGODB_URI`, `MONGODB_DATABASE`, `USERNAME_MIN_LENGTH` and
-//! `PASSWORD_MIN_LENGTH` like the functions. The password is read from standard
-//! input (one line), never from the command line, where `ps` would show it.
+//! Exit codes: 0 done, 1 refused or failed (one line on stderr saying why),
+//! 2 a usage error (clap's). Results go to stdout, prompts to the terminal,
+//! reasons to stderr.
+//!
+//! It acts as [`Actor::Operator`]: whoever holds the database's credentials
+//! can change any document anyway, so `PROTECTED_ROLES` doesn't restrict it.
+//! Everything goes through `shared`, as the functions do: the same rules,
+//! messages, indexes and session handling.
 
+mod list;
+mod password;
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
+use mongodb::bson::Document;
 use secrecy::SecretString;
 use shared::accounts::{self, AccountError, Actor, NewAccount};
-use shared::session;
-use shared::settings::{AccountRules, DatabaseSettings};
-use shared::setup;
-use shared::store::StoreError;
-use shared::{directory, lockout};
-use std::collections::HashMap;
-use std::io::BufRead;
+use shared::response::error_chain;
+use shared::settings::AdminSettings;
+use shared::setup::{self, Index, InitIndexError};
+use shared::store::{Store, StoreError, UserRecord};
+use shared::{directory, lockout, session, ServiceError};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage:
-  auth-admin role-new --name NAME [--permissions JSON]
-  auth-admin user-new --role ROLE --username USERNAME   (password: one line on stdin)
-  auth-admin clear-tokens
-  auth-admin unlock --username USERNAME   forget a username's failed logins (lifts a lockout)
-  auth-admin hash-report        how many passwords are bcrypt (the Python service's) or argon2id
-environment: MONGODB_URI (required), MONGODB_DATABASE (auth),
-             USERNAME_MIN_LENGTH (3), PASSWORD_MIN_LENGTH (8), PASSWORD_HASH (argon2id)";
+const ENVIRONMENT: &str = "\
+Settings are read as the functions read them: from the environment, or from the
+AWS Secrets Manager secret AUTH_SECRET_ID names (its values win):
+  MONGODB_URI (required), MONGODB_DATABASE (auth), USERNAME_MIN_LENGTH (3),
+  PASSWORD_MIN_LENGTH (8), PASSWORD_HASH (argon2id),
+  REFRESH_TOKEN_EXPIRE_MINUTES (10080, the session expiry index's lifetime).
+Exit codes: 0 done, 1 refused (the reason on stderr), 2 usage error.";
+
+#[derive(Parser)]
+#[command(
+    name = "auth-admin",
+    version,
+    about = "Administer the auth service's database: indexes, roles, users, sessions",
+    after_help = ENVIRONMENT
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create every index the service relies on, the TTL indexes included
+    /// (idempotent; safe on a database the Python service made)
+    Init,
+    /// Create a role
+    RoleNew {
+        /// The role's name
+        #[arg(long)]
+        name: String,
+        /// The role's permissions, a JSON object
+        #[arg(long, value_name = "JSON", value_parser = permissions)]
+        permissions: Option<Document>,
+    },
+    /// Create a user; the password comes from a hidden prompt (asked twice) or,
+    /// with --password-stdin, from the first line of standard input
+    UserNew {
+        /// The role's name; the role must exist
+        #[arg(long)]
+        role: String,
+        /// The username (stored lower-cased)
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input (for
+        /// scripts); required when standard input is not a terminal
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every user: username, role, active, change_password
+    UserList {
+        /// Print a JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate a user: they can't log in, and their sessions end
+    UserDeactivate {
+        #[arg(long)]
+        username: String,
+    },
+    /// Activate a user again
+    UserActivate {
+        #[arg(long)]
+        username: String,
+    },
+    /// End sessions: every user's, or with --username one user's
+    ClearTokens {
+        /// End only this user's sessions
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// Forget a username's failed logins, lifting a lockout
+    Unlock {
+        #[arg(long)]
+        username: String,
+    },
+    /// Count the users per password scheme (bcrypt is the Python service's)
+    HashReport,
+}
+
+/// Why a command did not do what was asked, in one line for stderr.
+#[derive(Debug)]
+pub struct Refusal(pub String);
+
+impl Refusal {
+    fn store(err: StoreError) -> Self {
+        Refusal(match err {
+            // The driver's message could quote the connection string.
+            StoreError::InvalidUri => err.to_string(),
+            _ if err.is_outage() => format!("cannot reach the database: {}", error_chain(&err)),
+            _ => error_chain(&err),
+        })
+    }
+
+    fn account(err: AccountError, subject: &str) -> Self {
+        match err {
+            AccountError::Invalid(fields) => Refusal(
+                fields
+                    .iter()
+                    .map(|(field, reasons)| format!("{field}: {}", reasons.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            AccountError::UsernameExists => Refusal(format!("user {subject:?} already exists")),
+            AccountError::RoleExists => Refusal(format!("role {subject:?} already exists")),
+            AccountError::NotFound => no_such_user(subject),
+            AccountError::Failure(ServiceError::Store(err)) => Refusal::store(err),
+            other => Refusal(error_chain(&other)),
+        }
+    }
+}
+
+fn no_such_user(username: &str) -> Refusal {
+    Refusal(format!("no user {username:?}"))
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args).await {
-        Ok(message) => {
-            println!("{message}");
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(output) => {
+            println!("{output}");
             ExitCode::SUCCESS
         }
-        Err(message) => {
-            eprintln!("auth-admin: {message}");
+        Err(Refusal(reason)) => {
+            // One line, whatever the database said.
+            let reason = reason.replace(['\n', '\r'], " ");
+            eprintln!("auth-admin: {reason}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(args: &[String]) -> Result<String, String> {
-    let (command, options) = args.split_first().ok_or_else(|| USAGE.to_owned())?;
-    if !matches!(
-        command.as_str(),
-        "role-new" | "user-new" | "clear-tokens" | "hash-report" | "unlock"
-    ) {
-        return Err(USAGE.to_owned());
-    }
-    let options = parse_options(options)?;
-    let settings = DatabaseSettings::from_env().map_err(|e| e.to_string())?;
-    let store = setup::open_for_administration(&settings)
+async fn run(command: Command) -> Result<String, Refusal> {
+    // Decided before any I/O, so a script that forgot the flag learns it at once.
+    let password_source = match &command {
+        Command::UserNew { password_stdin, .. } => Some(
+            password::PasswordSource::choose(*password_stdin).unwrap_or_else(|| {
+                usage_error(
+                    "user-new",
+                    "standard input is not a terminal, so there is no one to prompt for \
+                     the password: pipe it with --password-stdin",
+                )
+            }),
+        ),
+        _ => None,
+    };
+    let settings = setup::settings_for_administration()
         .await
-        .map_err(|e| match e {
-            StoreError::InvalidUri => e.to_string(),
-            _ => format!("cannot reach the database: {e}"),
-        })?;
-    match command.as_str() {
-        "role-new" => {
-            let name = required(&options, "name")?;
-            let permissions = match options.get("permissions") {
-                Some(json) => permissions(json)?,
-                None => mongodb::bson::Document::new(),
-            };
-            let id = accounts::create_role(&store, name, permissions)
+        .map_err(|e| Refusal(e.to_string()))?;
+    if let Command::Init = command {
+        // Its own connection: every other command first makes two of the
+        // indexes init reports on.
+        return init(&settings).await;
+    }
+    // Read before connecting: the prompt shouldn't wait on the database.
+    let password = password_source.map(|source| source.read()).transpose()?;
+    let store = setup::open_for_administration(&settings.database)
+        .await
+        .map_err(Refusal::store)?;
+    match command {
+        // Answered above, before the store was opened.
+        Command::Init => init(&settings).await,
+        Command::RoleNew { name, permissions } => {
+            let permissions = permissions.unwrap_or_default();
+            let id = accounts::create_role(&store, &name, permissions)
                 .await
-                .map_err(describe)?;
-            Ok(format!("role {name} created ({id})"))
+                .map_err(|e| Refusal::account(e, name.trim()))?;
+            Ok(format!("role {} created ({id})", name.trim()))
         }
-        "user-new" => {
-            let role = required(&options, "role")?.to_owned();
-            let username = required(&options, "username")?.to_owned();
-            let password = read_password()?;
-            let rules = AccountRules::from_env().map_err(|e| e.to_string())?;
-            let account = NewAccount {
-                username: username.clone(),
-                password: password.clone(),
-                password_confirmed: password,
-                role,
-            };
-            let user = accounts::create_user(&store, rules, Actor::Operator, account)
-                .await
-                .map_err(describe)?;
-            Ok(format!("user {} created ({})", user.username, user.id))
+        Command::UserNew { role, username, .. } => {
+            let password = password.ok_or_else(|| Refusal("no password".into()))?;
+            user_new(&store, &settings, role, username, password).await
         }
-        "unlock" => {
-            let username = required(&options, "username")?;
-            let had = lockout::unlock(&store, username)
+        Command::UserList { json } => {
+            let rows = list::all_users(&store).await?;
+            Ok(if json {
+                list::json(&rows)
+            } else {
+                list::table(&rows)
+            })
+        }
+        Command::UserDeactivate { username } => {
+            let user = find_user(&store, &username).await?;
+            accounts::set_active(&store, Actor::Operator, user.id, false)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| Refusal::account(e, &username))?;
+            Ok(format!(
+                "{}: deactivated, sessions ended",
+                user.username.escape_debug()
+            ))
+        }
+        Command::UserActivate { username } => {
+            let user = find_user(&store, &username).await?;
+            accounts::set_active(&store, Actor::Operator, user.id, true)
+                .await
+                .map_err(|e| Refusal::account(e, &username))?;
+            Ok(format!("{}: activated", user.username.escape_debug()))
+        }
+        Command::ClearTokens { username: None } => {
+            let ended = session::end_all(&store).await.map_err(Refusal::store)?;
+            Ok(format!("{ended} sessions ended"))
+        }
+        Command::ClearTokens {
+            username: Some(username),
+        } => {
+            let user = find_user(&store, &username).await?;
+            let ended = session::end_all_of(&store, user.id)
+                .await
+                .map_err(Refusal::store)?;
+            Ok(format!(
+                "{}: {ended} sessions ended",
+                user.username.escape_debug()
+            ))
+        }
+        Command::Unlock { username } => {
+            let had = lockout::unlock(&store, &username)
+                .await
+                .map_err(Refusal::store)?;
+            let username = username.escape_debug();
             Ok(if had {
                 format!("{username}: failed logins forgotten, unlocked")
             } else {
                 format!("{username}: no failed logins on record")
             })
         }
-        "hash-report" => {
+        Command::HashReport => {
             let report = directory::hash_report(&store)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(Refusal::store)?;
             Ok(format!(
                 "bcrypt {}\nargon2id {}\nother {}\n{}",
                 report.bcrypt,
@@ -117,65 +267,86 @@ async fn run(args: &[String]) -> Result<String, String> {
                 }
             ))
         }
-        "clear-tokens" => {
-            let removed = session::end_all(&store).await.map_err(|e| e.to_string())?;
-            Ok(format!("{removed} sessions ended"))
+    }
+}
+
+/// Every index, each the way the functions create it; stops at the first one
+/// the database refuses (an existing index of that name with other options).
+async fn init(settings: &AdminSettings) -> Result<String, Refusal> {
+    setup::init(settings).await.map_err(|err| match err {
+        InitIndexError::Connect(err) => Refusal::store(err),
+        InitIndexError::Index { index, source } => {
+            let Refusal(reason) = Refusal::store(source);
+            Refusal(format!("{}: {reason}", index.describe()))
         }
-        _ => Err(USAGE.to_owned()),
-    }
+    })?;
+    let done: Vec<String> = Index::ALL
+        .iter()
+        .map(|index| format!("ok {}", index.describe()))
+        .collect();
+    Ok(done.join("\n"))
 }
 
-fn parse_options(args: &[String]) -> Result<HashMap<String, String>, String> {
-    let mut options = HashMap::new();
-    let mut rest = args.iter();
-    while let Some(flag) = rest.next() {
-        let name = flag
-            .strip_prefix("--")
-            .ok_or_else(|| format!("unexpected argument {flag}\n{USAGE}"))?;
-        let value = rest
-            .next()
-            .ok_or_else(|| format!("--{name} needs a value\n{USAGE}"))?;
-        options.insert(name.to_owned(), value.clone());
-    }
-    Ok(options)
+async fn user_new(
+    store: &Store,
+    settings: &AdminSettings,
+    role: String,
+    username: String,
+    password: SecretString,
+) -> Result<String, Refusal> {
+    let account = NewAccount {
+        username: username.clone(),
+        password: password.clone(),
+        password_confirmed: password,
+        role: role.clone(),
+    };
+    let user = accounts::create_user(store, settings.accounts, Actor::Operator, account)
+        .await
+        .map_err(|err| match err {
+            AccountError::RoleDoesNotExist => Refusal(format!("role {role:?} does not exist")),
+            other => Refusal::account(other, &username.to_lowercase()),
+        })?;
+    Ok(format!(
+        "user {} created ({})",
+        user.username.escape_debug(),
+        user.id
+    ))
 }
 
-fn required<'a>(options: &'a HashMap<String, String>, name: &str) -> Result<&'a str, String> {
-    options
-        .get(name)
-        .map(String::as_str)
-        .ok_or_else(|| format!("--{name} is required\n{USAGE}"))
+/// Exits with a usage error (code 2) in clap's words and format, showing the
+/// usage of `subcommand`.
+fn usage_error(subcommand: &str, message: &str) -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    let mut command = cli.find_subcommand(subcommand).cloned().unwrap_or(cli);
+    command
+        .error(ErrorKind::MissingRequiredArgument, message)
+        .exit()
 }
 
-fn permissions(json: &str) -> Result<mongodb::bson::Document, String> {
+async fn find_user(store: &Store, username: &str) -> Result<UserRecord, Refusal> {
+    directory::user_named(store, username)
+        .await
+        .map_err(Refusal::store)?
+        .ok_or_else(|| no_such_user(username))
+}
+
+/// `--permissions`: a JSON object, stored as the role's `permissions`.
+fn permissions(json: &str) -> Result<Document, String> {
     let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|_| "--permissions must be a JSON object".to_owned())?;
+        serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
     match mongodb::bson::to_bson(&value) {
         Ok(mongodb::bson::Bson::Document(document)) => Ok(document),
-        _ => Err("--permissions must be a JSON object".to_owned()),
+        _ => Err("must be a JSON object".to_owned()),
     }
 }
 
-fn read_password() -> Result<SecretString, String> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.is_empty() {
-        return Err("no password on stdin (pipe one line, e.g. `read -rs PW; echo \"$PW\" | auth-admin user-new …`)".into());
-    }
-    Ok(SecretString::from(password))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn describe(err: AccountError) -> String {
-    match err {
-        AccountError::Invalid(fields) => format!(
-            "bad_request: {}",
-            serde_json::to_string(&fields).unwrap_or_default()
-        ),
-        AccountError::Failure(failure) => format!("{failure}: {}", failure.message()),
-        other => other.to_string(),
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }
