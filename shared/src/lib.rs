@@ -7,11 +7,12 @@
 //!   (reading them), [`setup`] (indexes);
 //! - rules: [`validate`], [`password`], [`token`], [`settings`];
 //! - plumbing: [`app`] (built once per container), [`keyring`] (key rotation),
-//!   [`secrets`], [`store`], [`http`], [`serve`], [`response`] (the one
+//!   [`secrets`], [`store`], [`http`], [`serve`], [`cors`], [`response`] (the one
 //!   error-to-HTTP map), [`telemetry`].
 
 pub mod accounts;
 pub mod app;
+pub mod cors;
 pub mod directory;
 pub mod error;
 pub mod guard;

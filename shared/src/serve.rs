@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::response;
-use lambda_http::{Body, Response};
+use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
@@ -13,16 +13,25 @@ use std::time::Duration;
 /// `Timeout` (10 s), so a client gets our 503 rather than a gateway's 502/504.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(6);
 
-/// Starts a re-read of the secret if one is due (in the background), runs
-/// `route` under [`REQUEST_DEADLINE`], and turns its error (if any) into the
-/// response, through the one error-to-HTTP map.
+/// Answers a CORS preflight from an allowed origin itself; otherwise starts a
+/// re-read of the secret if one is due (in the background), runs `route` under
+/// [`REQUEST_DEADLINE`], and turns its error (if any) into the response,
+/// through the one error-to-HTTP map. Every answer gets the CORS headers
+/// `request`'s origin is due.
 pub async fn serve(
     app: &App,
+    request: &Request,
     route: impl Future<Output = Result<Response<Body>, ServiceError>>,
 ) -> Result<Response<Body>, Infallible> {
+    let cors = &app.settings.cors_allowed_origins;
+    if let Some(preflight) = cors.preflight(request) {
+        return Ok(preflight);
+    }
     app.refresh_secret_if_due();
     let outcome = tokio::time::timeout(REQUEST_DEADLINE, route)
         .await
         .unwrap_or(Err(ServiceError::DeadlineExceeded));
-    Ok(response::respond(outcome))
+    let mut response = response::respond(outcome);
+    cors.decorate(request, &mut response);
+    Ok(response)
 }

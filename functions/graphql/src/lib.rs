@@ -54,7 +54,7 @@ pub async fn handle(
     service: &GraphqlService,
     request: Request,
 ) -> Result<Response<Body>, Infallible> {
-    serve(service.app(), graphql(service, &request)).await
+    serve(service.app(), &request, graphql(service, &request)).await
 }
 
 async fn graphql(

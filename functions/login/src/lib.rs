@@ -35,7 +35,7 @@ impl From<Grant> for LoginData {
 }
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Infallible> {
-    serve(app, login(app, &request)).await
+    serve(app, &request, login(app, &request)).await
 }
 
 async fn login(app: &App, request: &Request) -> Result<Response<Body>, ServiceError> {

@@ -6,7 +6,7 @@ use shared::{http, response, serve, session, App, ServiceError};
 use std::convert::Infallible;
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Infallible> {
-    serve(app, logout(app, &request)).await
+    serve(app, &request, logout(app, &request)).await
 }
 
 async fn logout(app: &App, request: &Request) -> Result<Response<Body>, ServiceError> {

@@ -4,6 +4,7 @@
 //! its configuration. A missing or malformed value stops start-up with an error that
 //! names the variable, never its value.
 
+use crate::cors::AllowedOrigins;
 use crate::password::HashScheme;
 mod source;
 
@@ -81,6 +82,8 @@ pub struct Settings {
     pub allowed_roles: AllowedRoles,
     pub protected_roles: ProtectedRoles,
     pub lockout: LockoutSettings,
+    /// `CORS_ALLOWED_ORIGINS`: origins whose browser pages may call the functions.
+    pub cors_allowed_origins: AllowedOrigins,
 }
 
 /// How password guessing is slowed (`LOGIN_*`): per username, failure number
@@ -155,6 +158,10 @@ impl Settings {
                 max_failures_per_ip: source.number("LOGIN_MAX_FAILURES_PER_IP", 100, 0)?,
                 ip_window: Duration::from_secs(source.number("LOGIN_IP_WINDOW_SECONDS", 900, 1)?),
             },
+            cors_allowed_origins: AllowedOrigins::parse(
+                "CORS_ALLOWED_ORIGINS",
+                source.get("CORS_ALLOWED_ORIGINS").as_deref(),
+            )?,
         })
     }
 }

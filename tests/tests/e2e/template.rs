@@ -1,6 +1,8 @@
 //! `template.yaml` against the workspace: every function binary is deployed, each
-//! behind exactly its route, with the least privilege the contract asks for. The
-//! template can't drift from the code without this failing.
+//! behind exactly its route on one SAM API, with the least privilege, limits,
+//! logs and alarms the README promises. The template can't drift from the code
+//! without this failing. (`cfn-lint` and `sam validate` check it against AWS's
+//! schemas in `scripts/test`.)
 
 use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Value};
@@ -39,11 +41,30 @@ fn resources(template: &Value) -> &Mapping {
     template["Resources"].as_mapping().expect("Resources")
 }
 
+fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
+    resources(template)
+        .get(name)
+        .unwrap_or_else(|| panic!("no resource {name}"))
+}
+
 fn of_type<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
     resources(template)
         .iter()
         .filter(|(_, resource)| resource["Type"].as_str() == Some(kind))
         .map(|(name, resource)| (name.as_str().unwrap_or_default(), resource))
+        .collect()
+}
+
+/// Each deployed function: its logical id, binary name and resource.
+fn functions(template: &Value) -> Vec<(&str, &str, &Value)> {
+    of_type(template, "AWS::Serverless::Function")
+        .into_iter()
+        .map(|(logical, function)| {
+            let binary = function["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .expect("Binary");
+            (logical, binary, function)
+        })
         .collect()
 }
 
@@ -56,21 +77,112 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// The argument of a short-form function (`!If [..]` gives the list), if
+/// `value` is that function.
+fn call<'a>(value: &'a Value, function: &str) -> Option<&'a Value> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == Tag::new(function) => Some(&tagged.value),
+        _ => None,
+    }
+}
+
 fn is_ref_to(value: &Value, target: &str) -> bool {
-    matches!(value, Value::Tagged(t) if t.tag == Tag::new("Ref") && t.value.as_str() == Some(target))
+    call(value, "Ref").and_then(Value::as_str) == Some(target)
+}
+
+fn is_get_att(value: &Value, target: &str) -> bool {
+    call(value, "GetAtt").and_then(Value::as_str) == Some(target)
+}
+
+/// `!If [condition, !Ref parameter, !Ref AWS::NoValue]`: the parameter's value
+/// under the condition, else the property is left out.
+fn is_optional_ref(value: &Value, condition: &str, parameter: &str) -> bool {
+    call(value, "If").is_some_and(|arguments| {
+        arguments[0] == condition
+            && is_ref_to(&arguments[1], parameter)
+            && is_ref_to(&arguments[2], "AWS::NoValue")
+    })
+}
+
+/// The condition `!Not [!Equals [!Ref parameter, off]]`.
+fn is_set_unless(template: &Value, condition: &str, parameter: &str, off: &Value) -> bool {
+    let Some(negated) = call(&template["Conditions"][condition], "Not") else {
+        return false;
+    };
+    call(&negated[0], "Equals")
+        .is_some_and(|pair| is_ref_to(&pair[0], parameter) && pair[1] == *off)
+}
+
+/// Every IAM statement in the template (roles' inline policies and managed
+/// policies), conditional ones included.
+fn statements(template: &Value) -> Vec<&Value> {
+    let mut documents: Vec<&Value> = Vec::new();
+    for (_, policy) in of_type(template, "AWS::IAM::ManagedPolicy") {
+        documents.push(&policy["Properties"]["PolicyDocument"]);
+    }
+    for (_, role) in of_type(template, "AWS::IAM::Role") {
+        for inline in role["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            documents.push(&inline["PolicyDocument"]);
+        }
+    }
+    documents
+        .into_iter()
+        .flat_map(|document| document["Statement"].as_sequence().expect("Statement"))
+        .map(|statement| match call(statement, "If") {
+            Some(arguments) => &arguments[1],
+            None => statement,
+        })
+        .collect()
+}
+
+fn actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::Sequence(list) => list.iter().map(text).collect(),
+        single => vec![text(single)],
+    }
+}
+
+/// The logical id a function's role is, and that role.
+fn role_of<'a>(template: &'a Value, function: &Value) -> (String, &'a Value) {
+    let role = &function["Properties"]["Role"];
+    let name = call(role, "GetAtt")
+        .and_then(Value::as_str)
+        .and_then(|target| target.strip_suffix(".Arn"))
+        .expect("Role: !GetAtt <role>.Arn (SAM would otherwise add its logs:* policy)");
+    (name.to_owned(), resource(template, name))
+}
+
+/// The function's log group: the logical id its LoggingConfig names.
+fn log_group_of(function: &Value) -> String {
+    let group = &function["Properties"]["LoggingConfig"]["LogGroup"];
+    call(group, "Ref")
+        .and_then(Value::as_str)
+        .expect("LoggingConfig.LogGroup: !Ref <group>")
+        .to_owned()
+}
+
+/// The one `AWS::Serverless::Api`.
+fn api(template: &Value) -> (&str, &Value) {
+    let apis = of_type(template, "AWS::Serverless::Api");
+    assert_eq!(apis.len(), 1, "one API");
+    apis[0]
 }
 
 #[test]
 fn every_function_binary_is_deployed_and_nothing_else() {
     let template = template();
-    let deployed: BTreeSet<String> = of_type(&template, "AWS::Serverless::Function")
+    let deployed: BTreeSet<String> = functions(&template)
         .iter()
-        .map(|(_, f)| {
-            assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
-            f["Metadata"]["BuildProperties"]["Binary"]
-                .as_str()
-                .expect("Binary")
-                .to_owned()
+        .map(|(logical, binary, f)| {
+            assert_eq!(
+                f["Metadata"]["BuildMethod"], "rust-cargolambda",
+                "{logical}"
+            );
+            (*binary).to_owned()
         })
         .collect();
     assert_eq!(deployed, function_binaries());
@@ -85,80 +197,279 @@ fn every_function_binary_is_deployed_and_nothing_else() {
 }
 
 #[test]
-fn each_function_is_behind_exactly_post_prefix_slash_its_name() {
+fn each_function_is_behind_post_admin_slash_its_name_on_the_one_sam_api() {
     let template = template();
-    let prefix = of_type(&template, "AWS::ApiGateway::Resource")
-        .into_iter()
-        .find(|(_, r)| is_ref_to(&r["Properties"]["PathPart"], "PathPrefix"))
-        .map(|(name, _)| name)
-        .expect("a resource whose path part is the PathPrefix parameter");
+    let (api, _) = api(&template);
     let mut routed = BTreeSet::new();
-    for (logical, function) in of_type(&template, "AWS::Serverless::Function") {
-        let binary = function["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap();
-        assert!(
-            function["Properties"].get("Events").is_none(),
-            "{logical}: routes live in the API resources"
-        );
-
-        let methods: Vec<_> = of_type(&template, "AWS::ApiGateway::Method")
-            .into_iter()
-            .filter(|(_, m)| {
-                text(&m["Properties"]["Integration"]["Uri"])
-                    .contains(&format!("${{{logical}.Arn}}"))
-            })
-            .collect();
-        assert_eq!(methods.len(), 1, "{logical} has one method");
-        let method = &methods[0].1["Properties"];
-        assert_eq!(method["HttpMethod"], "POST");
-        assert_eq!(method["Integration"]["Type"], "AWS_PROXY");
-        let resource_name = text(&method["ResourceId"]);
-        let resource = &resources(&template)[resource_name.as_str()]["Properties"];
-        assert_eq!(
-            resource["PathPart"].as_str(),
-            Some(binary),
-            "{logical}'s path"
-        );
-        assert!(
-            is_ref_to(&resource["ParentId"], prefix),
-            "{logical} sits under the prefix"
-        );
-
-        let permissions: Vec<_> = of_type(&template, "AWS::Lambda::Permission")
-            .into_iter()
-            .filter(|(_, p)| is_ref_to(&p["Properties"]["FunctionName"], logical))
-            .collect();
-        assert_eq!(
-            permissions.len(),
-            1,
-            "{logical} may be invoked by its route only"
-        );
-        let source = text(&permissions[0].1["Properties"]["SourceArn"]);
-        assert!(
-            source.ends_with(&format!("/*/POST/${{PathPrefix}}/{binary}")),
-            "{source}"
-        );
+    for (logical, binary, function) in functions(&template) {
+        let events = function["Properties"]["Events"]
+            .as_mapping()
+            .unwrap_or_else(|| panic!("{logical} has Events"));
+        let mut methods = BTreeSet::new();
+        for (_, event) in events {
+            assert_eq!(event["Type"], "Api", "{logical}");
+            let properties = &event["Properties"];
+            assert!(is_ref_to(&properties["RestApiId"], api), "{logical}");
+            // A literal path: SAM writes routes (and redeploys) only from those.
+            assert_eq!(
+                properties["Path"].as_str(),
+                Some(format!("/admin/{binary}").as_str()),
+                "{logical}'s path"
+            );
+            methods.insert(properties["Method"].as_str().expect("Method"));
+        }
+        // OPTIONS is the CORS preflight, which the function answers.
+        assert_eq!(methods, ["options", "post"].into(), "{logical}");
         routed.insert(binary.to_owned());
     }
     assert_eq!(routed, function_binaries());
-    let deployment = &resources(&template)["ApiDeployment"];
-    let depends: BTreeSet<&str> = deployment["DependsOn"]
-        .as_sequence()
-        .unwrap()
+}
+
+#[test]
+fn the_api_is_not_written_out_by_hand_and_has_no_path_prefix() {
+    let template = template();
+    let hand_written: Vec<_> = resources(&template)
         .iter()
-        .filter_map(Value::as_str)
+        .filter_map(|(name, resource)| {
+            let kind = resource["Type"].as_str()?;
+            (kind.starts_with("AWS::ApiGateway::") && kind != "AWS::ApiGateway::Account")
+                .then(|| format!("{} ({kind})", name.as_str().unwrap_or_default()))
+        })
         .collect();
-    assert_eq!(
-        depends,
-        ["GraphqlMethod", "LoginMethod", "LogoutMethod"].into()
+    assert!(
+        hand_written.is_empty(),
+        "SAM writes the API's resources: {hand_written:?}"
     );
+    assert!(of_type(&template, "AWS::Lambda::Permission").is_empty());
+    assert!(template["Parameters"].get("PathPrefix").is_none());
+    let (_, api) = api(&template);
+    assert_eq!(
+        api["Properties"]["EndpointConfiguration"]["Type"],
+        "REGIONAL"
+    );
+    assert!(is_ref_to(&api["Properties"]["StageName"], "StageName"));
+}
+
+#[test]
+fn throttling_covers_every_route_and_cannot_be_switched_off() {
+    let template = template();
+    let (_, api) = api(&template);
+    let settings = api["Properties"]["MethodSettings"]
+        .as_sequence()
+        .expect("MethodSettings");
+    assert_eq!(settings.len(), 1);
+    assert_eq!(settings[0]["ResourcePath"], "/*");
+    assert_eq!(settings[0]["HttpMethod"], "*");
+    for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+        assert!(is_ref_to(&settings[0][limit], limit), "{limit}");
+        // API Gateway reads -1 as "unlimited".
+        let parameter = &template["Parameters"][limit];
+        assert_eq!(parameter["MinValue"], 1, "{limit}");
+        assert!(parameter["Default"].as_u64().is_some_and(|d| d >= 1));
+    }
+}
+
+#[test]
+fn access_logs_are_json_lines_in_their_own_log_group_with_retention() {
+    let template = template();
+    let (_, api) = api(&template);
+    let setting = &api["Properties"]["AccessLogSetting"];
+    let format: serde_json::Value =
+        serde_json::from_str(setting["Format"].as_str().expect("Format"))
+            .expect("the access log format is one JSON object");
+    for (field, variable) in [
+        ("requestId", "$context.requestId"),
+        ("ip", "$context.identity.sourceIp"),
+        ("requestTime", "$context.requestTime"),
+        ("httpMethod", "$context.httpMethod"),
+        ("resourcePath", "$context.resourcePath"),
+        ("status", "$context.status"),
+        ("responseLength", "$context.responseLength"),
+        ("integrationLatency", "$context.integrationLatency"),
+    ] {
+        assert_eq!(format[field], variable, "{field}");
+    }
+    let no_secrets = setting["Format"].as_str().unwrap().to_ascii_lowercase();
+    assert!(
+        !no_secrets.contains("authorization") && !no_secrets.contains("requestoverride"),
+        "no header that carries a token"
+    );
+
+    let destination = text(&setting["DestinationArn"]);
+    assert!(
+        destination.ends_with(":log-group:${ApiAccessLogGroup}"),
+        "{destination}"
+    );
+    let group = resource(&template, "ApiAccessLogGroup");
+    assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+    assert!(is_ref_to(
+        &group["Properties"]["RetentionInDays"],
+        "LogRetentionDays"
+    ));
+}
+
+#[test]
+fn the_account_wide_api_gateway_logging_role_is_set_only_on_request_and_outlives_the_stack() {
+    let template = template();
+    assert_eq!(
+        template["Parameters"]["CreateApiGatewayLogRole"]["Default"],
+        "false"
+    );
+    for name in ["ApiGatewayAccount", "ApiGatewayLogRole"] {
+        let resource = resource(&template, name);
+        assert_eq!(resource["Condition"], "CreatesApiGatewayLogRole", "{name}");
+        assert_eq!(resource["DeletionPolicy"], "Retain", "{name}");
+    }
+    // The stage (with its access logs) must wait for the role when it is set.
+    let (_, api) = api(&template);
+    let description = call(&api["Properties"]["Description"], "If").expect("!If");
+    assert_eq!(description[0], "CreatesApiGatewayLogRole");
+    assert!(text(&description[1]).contains("${ApiGatewayAccount}"));
+}
+
+#[test]
+fn cors_is_off_by_default_and_every_function_reads_the_allowed_origins() {
+    let template = template();
+    let parameter = &template["Parameters"]["CorsAllowedOrigins"];
+    assert_eq!(parameter["Default"], "");
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(is_ref_to(
+        &env["CORS_ALLOWED_ORIGINS"],
+        "CorsAllowedOrigins"
+    ));
+    for (logical, _, function) in functions(&template) {
+        let own = &function["Properties"]["Environment"]["Variables"];
+        assert!(own.get("CORS_ALLOWED_ORIGINS").is_none(), "{logical}");
+    }
+    // The gateway's own CORS would answer the preflight but could not put the
+    // header on the functions' answers (proxy integration): the functions do both.
+    let (_, api) = api(&template);
+    assert!(api["Properties"].get("Cors").is_none());
+}
+
+#[test]
+fn each_function_has_a_reserved_concurrency_parameter_unreserved_by_default() {
+    let template = template();
+    for (logical, binary, function) in functions(&template) {
+        let name = logical.strip_suffix("Function").expect("<Name>Function");
+        let parameter = format!("{name}ReservedConcurrency");
+        let condition = format!("{name}HasReservedConcurrency");
+        let declared = &template["Parameters"][parameter.as_str()];
+        assert_eq!(declared["Type"], "Number", "{parameter}");
+        assert_eq!(declared["Default"], -1, "{parameter}: unreserved");
+        assert_eq!(declared["MinValue"], -1, "{parameter}");
+        assert!(
+            is_set_unless(&template, &condition, &parameter, &Value::from(-1)),
+            "{condition}"
+        );
+        assert!(
+            is_optional_ref(
+                &function["Properties"]["ReservedConcurrentExecutions"],
+                &condition,
+                &parameter
+            ),
+            "{binary}: reserved only when the parameter isn't -1"
+        );
+    }
+}
+
+#[test]
+fn every_function_logs_json_to_its_own_log_group_with_retention() {
+    let template = template();
+    assert_eq!(
+        template["Globals"]["Function"]["LoggingConfig"]["LogFormat"],
+        "JSON"
+    );
+    let mut groups = BTreeSet::new();
+    for (logical, binary, function) in functions(&template) {
+        let name = log_group_of(function);
+        let group = resource(&template, &name);
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{logical}");
+        assert_eq!(
+            text(&group["Properties"]["LogGroupName"]),
+            format!("/aws/lambda/${{AWS::StackName}}-{binary}")
+        );
+        assert!(is_ref_to(
+            &group["Properties"]["RetentionInDays"],
+            "LogRetentionDays"
+        ));
+        groups.insert(name);
+    }
+    assert_eq!(groups.len(), 3, "one group each");
+}
+
+#[test]
+fn each_role_may_write_only_its_own_functions_log_group() {
+    let template = template();
+    let mut roles = BTreeSet::new();
+    for (logical, _, function) in functions(&template) {
+        assert!(
+            function["Properties"].get("Policies").is_none(),
+            "{logical}: SAM policies would come with its own role"
+        );
+        let (role_name, role) = role_of(&template, function);
+        assert_eq!(role["Type"], "AWS::IAM::Role");
+        let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+        assert_eq!(trust.as_sequence().map(Vec::len), Some(1));
+        assert_eq!(trust[0]["Principal"]["Service"], "lambda.amazonaws.com");
+
+        let group = log_group_of(function);
+        let inline = role["Properties"]["Policies"]
+            .as_sequence()
+            .expect("Policies");
+        let logs: Vec<&Value> = inline
+            .iter()
+            .flat_map(|policy| policy["PolicyDocument"]["Statement"].as_sequence().unwrap())
+            .filter(|statement| actions(statement).iter().any(|a| a.starts_with("logs:")))
+            .collect();
+        assert_eq!(logs.len(), 1, "{role_name}");
+        assert_eq!(
+            actions(logs[0]),
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "{role_name}"
+        );
+        assert!(
+            is_get_att(&logs[0]["Resource"], &format!("{group}.Arn")),
+            "{role_name} writes {group} only"
+        );
+        roles.insert(role_name);
+    }
+    assert_eq!(roles.len(), 3, "a role per function");
+}
+
+#[test]
+fn no_policy_grants_logs_broadly_and_no_aws_managed_policy_is_attached() {
+    let template = template();
+    for statement in statements(&template) {
+        let logs = actions(statement)
+            .into_iter()
+            .filter(|action| action.starts_with("logs:"))
+            .collect::<Vec<_>>();
+        if logs.is_empty() {
+            continue;
+        }
+        assert!(!logs.iter().any(|a| a.contains('*')), "{logs:?}");
+        assert_ne!(statement["Resource"], "*", "{logs:?} on every group");
+    }
+    // AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole grant
+    // logs on every group; only our own policies are attached to the functions.
+    for (_, _, function) in functions(&template) {
+        let (role_name, role) = role_of(&template, function);
+        for attached in role["Properties"]["ManagedPolicyArns"]
+            .as_sequence()
+            .expect("ManagedPolicyArns")
+        {
+            let ours = is_ref_to(attached, "SecretReadPolicy")
+                || is_optional_ref(attached, "HasVpc", "VpcNetworkPolicy");
+            assert!(ours, "{role_name}: {attached:?}");
+        }
+    }
 }
 
 #[test]
 fn functions_may_read_the_one_secret_and_nothing_more() {
     let template = template();
-    let policy = &resources(&template)["SecretReadPolicy"];
+    let policy = resource(&template, "SecretReadPolicy");
     assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy");
     let statements = policy["Properties"]["PolicyDocument"]["Statement"]
         .as_sequence()
@@ -176,13 +487,26 @@ fn functions_may_read_the_one_secret_and_nothing_more() {
     assert!(is_ref_to(&value[1]["Resource"], "SecretKmsKeyArn"));
     assert_eq!(statements.len(), 2);
 
-    for (logical, function) in of_type(&template, "AWS::Serverless::Function") {
-        let policies = function["Properties"]["Policies"].as_sequence().unwrap();
-        assert!(is_ref_to(&policies[0], "SecretReadPolicy"), "{logical}");
+    // The VPC policy, under HasVpc, holds network actions only.
+    let vpc = resource(&template, "VpcNetworkPolicy");
+    assert_eq!(vpc["Condition"], "HasVpc");
+    for statement in vpc["Properties"]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap()
+    {
+        assert!(actions(statement).iter().all(|a| a.starts_with("ec2:")));
+    }
+
+    for (logical, _, function) in functions(&template) {
+        let (_, role) = role_of(&template, function);
+        let attached = role["Properties"]["ManagedPolicyArns"]
+            .as_sequence()
+            .unwrap();
+        assert!(is_ref_to(&attached[0], "SecretReadPolicy"), "{logical}");
         assert_eq!(
-            policies.len(),
+            attached.len(),
             2,
-            "{logical}: the secret and, in a VPC, ENI access"
+            "{logical}: the secret and, in a VPC, ENIs"
         );
     }
     let env = &template["Globals"]["Function"]["Environment"]["Variables"];
@@ -194,15 +518,107 @@ fn functions_may_read_the_one_secret_and_nothing_more() {
 }
 
 #[test]
-fn every_function_has_a_log_group_with_retention() {
+fn alarms_exist_only_when_a_topic_is_given_and_notify_it() {
     let template = template();
-    for (logical, _) in of_type(&template, "AWS::Serverless::Function") {
-        let found = of_type(&template, "AWS::Logs::LogGroup")
+    assert_eq!(template["Parameters"]["AlarmTopicArn"]["Default"], "");
+    assert!(is_set_unless(
+        &template,
+        "HasAlarms",
+        "AlarmTopicArn",
+        &Value::from("")
+    ));
+    let alarms = of_type(&template, "AWS::CloudWatch::Alarm");
+    for (name, alarm) in &alarms {
+        assert_eq!(alarm["Condition"], "HasAlarms", "{name}");
+        let actions = alarm["Properties"]["AlarmActions"].as_sequence().unwrap();
+        assert_eq!(actions.len(), 1, "{name}");
+        assert!(is_ref_to(&actions[0], "AlarmTopicArn"), "{name}");
+        assert_eq!(alarm["Properties"]["TreatMissingData"], "notBreaching");
+    }
+    let watched: BTreeSet<(String, String)> = alarms
+        .iter()
+        .map(|(_, alarm)| {
+            let properties = &alarm["Properties"];
+            let subject = properties["Dimensions"]
+                .as_sequence()
+                .and_then(|dimensions| {
+                    dimensions
+                        .iter()
+                        .find(|d| d["Name"] == "FunctionName")
+                        .map(|d| text(&d["Value"]))
+                })
+                .unwrap_or_default();
+            (text(&properties["MetricName"]), subject)
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("5XXError", ""),
+        ("Throttles", "LoginFunction"),
+        ("Throttles", "LogoutFunction"),
+        ("Throttles", "GraphqlFunction"),
+        ("login_locked", ""),
+        ("refresh_token_reused", ""),
+    ]
+    .map(|(metric, subject)| (metric.to_owned(), subject.to_owned()))
+    .into();
+    assert_eq!(watched, expected);
+}
+
+#[test]
+fn security_events_are_counted_from_the_functions_log_lines() {
+    let template = template();
+    let filters = of_type(&template, "AWS::Logs::MetricFilter");
+    for (event, group) in [
+        ("login_locked", "LoginLogGroup"),
+        ("refresh_token_reused", "GraphqlLogGroup"),
+    ] {
+        let (name, filter) = filters
+            .iter()
+            .find(|(_, f)| {
+                f["Properties"]["MetricTransformations"][0]["MetricName"].as_str() == Some(event)
+            })
+            .unwrap_or_else(|| panic!("a metric filter counting {event}"));
+        let properties = &filter["Properties"];
+        assert!(is_ref_to(&properties["LogGroupName"], group), "{name}");
+        assert_eq!(
+            properties["FilterPattern"],
+            format!("{{ $.event = \"{event}\" }}"),
+            "{name}"
+        );
+        // The alarm reads the metric the filter writes.
+        let transformation = &properties["MetricTransformations"][0];
+        let alarm = of_type(&template, "AWS::CloudWatch::Alarm")
             .into_iter()
-            .any(|(_, group)| {
-                text(&group["Properties"]["LogGroupName"]) == format!("/aws/lambda/${{{logical}}}")
-                    && is_ref_to(&group["Properties"]["RetentionInDays"], "LogRetentionDays")
-            });
-        assert!(found, "{logical} has no log group with retention");
+            .find(|(_, a)| a["Properties"]["MetricName"].as_str() == Some(event))
+            .map(|(_, a)| a)
+            .unwrap_or_else(|| panic!("an alarm on {event}"));
+        assert_eq!(
+            text(&alarm["Properties"]["Namespace"]),
+            text(&transformation["MetricNamespace"])
+        );
+    }
+    // The filter matches what the code logs: `event = "login_locked"` in a
+    // tracing call, flattened to a top-level JSON field.
+    let lockout = std::fs::read_to_string(root().join("shared/src/lockout.rs")).unwrap();
+    assert!(lockout.contains("event = \"login_locked\""));
+}
+
+#[test]
+fn the_api_url_output_is_the_stage_url_the_readme_appends_routes_to() {
+    let template = template();
+    let (api, _) = api(&template);
+    let url = text(&template["Outputs"]["ApiUrl"]["Value"]);
+    assert_eq!(
+        url,
+        format!(
+            "https://${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/${{StageName}}"
+        )
+    );
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for route in ["login", "logout", "graphql"] {
+        assert!(
+            readme.contains(&format!("\"$API/admin/{route}\"")),
+            "the README calls $API/admin/{route}"
+        );
     }
 }
