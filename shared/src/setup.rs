@@ -26,12 +26,16 @@ pub fn spawn_index_setup(app: &App) {
             let error = error_chain(&err);
             tracing::warn!(%error, "could not ensure the login-attempt expiry index");
         }
+        if let Err(err) = store.ensure_session_meta_indexes().await {
+            let error = error_chain(&err);
+            tracing::warn!(%error, "could not ensure the session side-document indexes");
+        }
     });
 }
 
 /// A connected store for an administration command, with the unique indexes in
 /// place (they settle duplicate names, so they must exist before any write)
-/// and the login-attempt expiry. Every collection the service writes then
+/// the login-attempt expiry and the session side documents' indexes. Every collection the service writes then
 /// exists before a function first writes to it. (SecantusDB, the test and
 /// `scripts/dev` server, can livelock when a collection is created implicitly
 /// by an index build and a write at the same moment; real MongoDB doesn't.)
@@ -39,5 +43,6 @@ pub async fn open_for_administration(settings: &DatabaseSettings) -> Result<Stor
     let store = Store::connect(settings).await?;
     store.ensure_unique_indexes().await?;
     store.ensure_attempt_expiry().await?;
+    store.ensure_session_meta_indexes().await?;
     Ok(store)
 }
