@@ -212,6 +212,20 @@ impl TestApp {
             .collect()
     }
 
+    /// The records of `name` once there are at least `count` of them (or 5 s
+    /// have passed): log lines come in through reader threads, so a line
+    /// written before an answer may arrive after it.
+    pub async fn wait_for_events(&self, name: &str, count: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let records = self.events(name);
+            if records.len() >= count || std::time::Instant::now() >= deadline {
+                return records;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// Everything every function of this app logged.
     pub fn all_logs(&self) -> String {
         [&self.login_fn, &self.logout_fn, &self.graphql_fn]
