@@ -65,8 +65,14 @@ pub fn origin(request: &Request) -> Origin {
     let user_agent = request
         .headers()
         .get(USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-        .map(|agent| truncate_chars(agent, MAX_USER_AGENT_CHARS));
+        // Not `to_str`, which refuses anything but visible ASCII: the value is
+        // only shown back to its user, so other bytes are kept as best we can.
+        .map(|value| {
+            truncate_chars(
+                &String::from_utf8_lossy(value.as_bytes()),
+                MAX_USER_AGENT_CHARS,
+            )
+        });
     let origin = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(context)) => Origin {
             source_ip: context.identity.source_ip.clone(),

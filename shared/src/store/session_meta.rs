@@ -241,3 +241,47 @@ impl Store {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+
+    fn clock(now: i64, cap_minutes: Option<u64>) -> RotationClock {
+        RotationClock {
+            now: DateTime::from_millis(now),
+            refresh_lifetime: Duration::from_secs(10 * 60),
+            max_lifetime: cap_minutes.map(|m| Duration::from_secs(m * 60)),
+        }
+    }
+
+    #[test]
+    fn a_session_expires_at_refresh_expiry_or_the_cap_whichever_is_first() {
+        let started = DateTime::from_millis(0);
+        // Far from the cap: the refresh token's expiry.
+        let early = clock(5 * MINUTE, Some(60));
+        assert_eq!(early.expires_at(started).timestamp_millis(), 15 * MINUTE);
+        assert_eq!(early.entry_created_at(early.expires_at(started)), early.now);
+        // Within a refresh lifetime of the cap: the cap, and the entry's
+        // `created_at` that long before it.
+        let late = clock(55 * MINUTE, Some(60));
+        assert_eq!(late.expires_at(started).timestamp_millis(), 60 * MINUTE);
+        assert_eq!(
+            late.entry_created_at(late.expires_at(started))
+                .timestamp_millis(),
+            50 * MINUTE
+        );
+        // No cap: always the refresh expiry.
+        let open = clock(55 * MINUTE, None);
+        assert_eq!(open.expires_at(started).timestamp_millis(), 65 * MINUTE);
+    }
+
+    #[test]
+    fn the_cap_is_reached_at_its_minute_and_never_without_one() {
+        let started = DateTime::from_millis(0);
+        assert!(!clock(60 * MINUTE - 1, Some(60)).past_cap(started));
+        assert!(clock(60 * MINUTE, Some(60)).past_cap(started));
+        assert!(!clock(i64::MAX / 2, None).past_cap(started));
+    }
+}

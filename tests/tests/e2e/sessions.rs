@@ -164,6 +164,42 @@ mod reuse {
     }
 }
 
+mod after_the_end {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_refresh_token_of_a_logged_out_session_is_unauthorized() {
+        let mut app = app().await;
+        let (access, refresh) = app.login("sue", "current").await;
+        assert_eq!(app.logout(&access).await.status, 200);
+        assert_unauthorized(&app.refresh(&refresh).await);
+        assert!(app.db.sessions().await.is_empty());
+        // The side document a logout leaves to its TTL goes with the refusal.
+        assert!(app.db.session_metas().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn within_the_grace_window_an_ended_session_gives_no_pair() {
+        let mut app = app().await;
+        let (_, first) = app.login("sue", "current").await;
+        let (access, _) = new_pair(&app.refresh(&first).await);
+        assert_eq!(app.logout(&access).await.status, 200);
+        assert_unauthorized(&app.refresh(&first).await);
+    }
+
+    #[tokio::test]
+    async fn a_deactivated_users_previous_token_within_grace_gives_no_pair() {
+        let mut app = app().await;
+        let (_, first) = app.login("sue", "current").await;
+        new_pair(&app.refresh(&first).await);
+        app.db
+            .set_user(app.support.id, doc! {"active": false})
+            .await;
+        assert_unauthorized(&app.refresh(&first).await);
+        assert!(app.db.sessions().await.is_empty());
+    }
+}
+
 mod lifetime {
     use super::*;
 
@@ -308,6 +344,17 @@ mod listing {
             .await
             .iter()
             .any(|s| s.get_object_id("_id").unwrap().to_hex() == id.to_hex()));
+    }
+
+    #[tokio::test]
+    async fn a_long_user_agent_is_kept_to_256_characters() {
+        let mut app = app().await;
+        let agent = "é".repeat(300);
+        let (token, _) = app.login_from("sue", "current", "192.0.2.1", &agent).await;
+        let sessions = app.sessions(&token).await;
+        let kept = sessions[0]["user_agent"].as_str().unwrap();
+        assert_eq!(kept.chars().count(), 256);
+        assert!(agent.starts_with(kept));
     }
 
     #[tokio::test]
