@@ -4,11 +4,15 @@
 //! between the places that emit them, and a line can only carry the fields of
 //! [`Record`]: there is no field for a password, a hash or a token.
 //!
-//! Lines are written at INFO, the default level, by this crate (so they follow
-//! the level our own crates log at).
+//! Lines are written at INFO under their own target, [`TARGET`], which the
+//! log filter keeps on at every level (see `telemetry`): a quieter level never
+//! drops an auth event.
 
 use crate::http::Origin;
 use crate::ids::{SessionId, UserId};
+
+/// The `tracing` target of every event line.
+pub const TARGET: &str = "audit";
 
 /// Every event of the trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +113,7 @@ impl Event {
             name.map(|n| tracing::field::display(n.escape_debug().to_string()))
         };
         tracing::info!(
+            target: TARGET,
             event = self.name(),
             outcome = self.outcome(),
             user_id = record.user_id.map(UserId::to_hex).as_deref(),
