@@ -274,3 +274,20 @@ async fn a_token_that_fails_verification_costs_no_command() {
     assert_eq!(response.status(), 401);
     assert!(take(&commands).is_empty());
 }
+
+/// `sessions`: the guard's two commands, then the whitelist entries and their
+/// side documents read together.
+#[tokio::test]
+async fn a_session_list_takes_four_commands_of_which_the_guard_two() {
+    let (_db, app, commands, token, _) = signed_in_with_pair(&[]).await;
+    let service = graphql_service(app);
+    let body = json!({"query": "{ sessions { id current } }"});
+    let response = graphql::handle(&service, request("/admin/graphql", body, Some(&token)))
+        .await
+        .unwrap();
+    let body = json_body(&response);
+    assert_eq!(body["data"]["sessions"][0]["current"], true, "{body}");
+    let mut sent = take(&commands);
+    sent.sort();
+    assert_eq!(sent, ["aggregate", "find", "find", "find"]);
+}
