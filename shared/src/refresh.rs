@@ -105,12 +105,11 @@ impl Request<'_> {
         self.issue(&meta, user, ids).await
     }
 
-    /// The presented id is not the session's current one.
+    /// The rotation missed: the presented id, judged against the session that
+    /// has or had it.
     async fn judge(&self, meta: SessionMeta) -> Result<TokenPair, ServiceError> {
-        // Another user's refresh token: refused, and nothing changes.
-        if self.user_id.is_some_and(|id| id != meta.user) {
-            return Err(ServiceError::Unauthorized);
-        }
+        // Sent with another user's access token: never a pair.
+        let foreign = self.user_id.is_some_and(|id| id != meta.user);
         if self.clock.past_cap(meta.started_at) {
             let user = self.end(&meta, None).await?;
             self.record(
@@ -121,8 +120,8 @@ impl Request<'_> {
             );
             return Err(ServiceError::Unauthorized);
         }
-        // Still current, yet the rotation missed: a concurrent change (the
-        // session ending); refuse and change nothing.
+        // Still current, yet the rotation missed: another user's token, or a
+        // concurrent change (the session ending); refuse and change nothing.
         if meta.refresh == self.presented {
             return Err(ServiceError::Unauthorized);
         }
@@ -130,7 +129,7 @@ impl Request<'_> {
             .previous
             .as_ref()
             .filter(|previous| previous.refresh == self.presented);
-        if previous.is_some_and(|previous| self.within_grace(previous)) {
+        if !foreign && previous.is_some_and(|previous| self.within_grace(previous)) {
             return self.repeat(meta).await;
         }
         // A rotation retiring the immediately previous id may still be writing
@@ -143,6 +142,11 @@ impl Request<'_> {
 
     fn within_grace(&self, previous: &PreviousRefresh) -> bool {
         let grace = self.app.settings.sessions.reuse_grace;
+        // No window at all: not even for a request that began before the
+        // rotation it lost to (its clock reads earlier than `retired_at`).
+        if grace.is_zero() {
+            return false;
+        }
         let age = self
             .clock
             .now

@@ -71,6 +71,20 @@ mod reuse {
     }
 
     #[tokio::test]
+    async fn a_retired_token_sent_with_another_users_access_token_still_ends_its_session() {
+        let mut app = app().await;
+        let (_, first) = app.login("sue", "current").await;
+        let (access, _) = new_pair(&app.refresh(&first).await);
+        let admin = app.admin_token().await;
+        let query =
+            "mutation($r: String!) { refresh_token(input: {refresh_token: $r}) { access_token } }";
+        let response = app.graphql(Some(&admin), query, json!({"r": first})).await;
+        assert_unauthorized(&response);
+        assert_eq!(app.me_status(&access).await, 401);
+        assert_eq!(app.me_status(&admin).await, 200);
+    }
+
+    #[tokio::test]
     async fn reuse_ends_only_its_own_session() {
         let mut app = TestApp::with_env(&[ANY_ROLE, NO_GRACE]).await;
         let (other, _) = app.login("sue", "current").await;
