@@ -159,7 +159,7 @@ pub async fn change_own_password(
         .map_err(ServiceError::from)?;
     // Sessions end first: if the second write fails, no session (perhaps an
     // attacker's) outlives the attempt.
-    store.delete_sessions_of(user.id, keep_session).await?;
+    crate::session_list::end_sessions_of(store, user.id, keep_session).await?;
     if !store.set_password(user.id, &hash, false).await? {
         return Err(AccountError::NotFound);
     }
@@ -192,7 +192,7 @@ pub async fn reset_password(
         .map_err(ServiceError::from)?;
     // Sessions end before the new hash is written, so a failure between the two
     // leaves no session alive.
-    store.delete_sessions_of(user_id, None).await?;
+    crate::session_list::end_sessions_of(store, user_id, None).await?;
     if !store.set_password(user_id, &hash, true).await? {
         return Err(AccountError::NotFound);
     }
@@ -245,7 +245,7 @@ async fn change_flags(
     // A deactivated user's sessions end first, so a failed flag write leaves
     // none alive.
     if active == Some(false) {
-        store.delete_sessions_of(user_id, None).await?;
+        crate::session_list::end_sessions_of(store, user_id, None).await?;
     }
     if !store.set_flags(user_id, change_password, active).await? {
         return Err(AccountError::NotFound);
@@ -264,7 +264,7 @@ pub async fn delete_user(
     user_id: UserId,
 ) -> Result<(), AccountError> {
     actor.check_target(store, user_id).await?;
-    store.delete_sessions_of(user_id, None).await?;
+    crate::session_list::end_sessions_of(store, user_id, None).await?;
     if !store.delete_user(user_id).await? {
         return Err(AccountError::NotFound);
     }

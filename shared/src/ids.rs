@@ -56,6 +56,13 @@ object_id_newtype!(UserId);
 object_id_newtype!(SessionId);
 object_id_newtype!(RoleId);
 
+impl SessionId {
+    /// A new id, for a whitelist entry about to be written.
+    pub fn generate() -> Self {
+        Self(ObjectId::new())
+    }
+}
+
 impl UserId {
     /// The user an access token's `sub` claim names; `None` if it names nothing
     /// this service could have issued.

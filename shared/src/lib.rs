@@ -2,16 +2,19 @@
 //! from API Gateway events to the domain modules here; only the domain modules
 //! talk to the [`store`].
 //!
-//! - domain: [`session`] (login, logout, refresh), [`guard`] (the bearer check),
+//! - domain: [`session`] (login, logout), [`refresh`] (rotation, reuse, the
+//!   lifetime cap), [`session_list`] (the sessions a user sees and ends),
+//!   [`guard`] (the bearer check),
 //!   [`accounts`] (creating and changing users and roles), [`directory`]
 //!   (reading them), [`setup`] (indexes);
 //! - rules: [`validate`], [`password`], [`token`], [`settings`];
 //! - plumbing: [`app`] (built once per container), [`keyring`] (key rotation),
 //!   [`secrets`], [`store`], [`http`], [`serve`], [`cors`], [`response`] (the one
-//!   error-to-HTTP map), [`telemetry`].
+//!   error-to-HTTP map), [`telemetry`], [`audit`] (the event trail).
 
 pub mod accounts;
 pub mod app;
+pub mod audit;
 pub mod cors;
 pub mod directory;
 pub mod error;
@@ -22,10 +25,12 @@ pub mod keyring;
 pub mod lockout;
 pub mod password;
 pub mod protected;
+pub mod refresh;
 pub mod response;
 pub mod secrets;
 pub mod serve;
 pub mod session;
+pub mod session_list;
 pub mod settings;
 pub mod setup;
 pub mod store;

@@ -10,6 +10,7 @@
 //! username's count).
 
 use crate::app::App;
+use crate::audit::{Event, Record};
 use crate::error::ServiceError;
 use crate::http::Origin;
 use crate::response::error_chain;
@@ -118,14 +119,11 @@ fn locked(username: &str, origin: &Origin, now: DateTime, until: DateTime) -> Se
         .saturating_sub(now.timestamp_millis());
     let millis = u64::try_from(millis).unwrap_or(0);
     let retry_after_seconds = millis.div_ceil(1000).max(1);
-    tracing::info!(
-        event = "login_locked",
-        username = %username.escape_debug(),
-        source_ip = origin.source_ip.as_deref(),
-        request_id = origin.request_id.as_deref(),
-        retry_after_seconds,
-        "login refused: locked"
-    );
+    Event::LoginLocked.record(&Record {
+        username: Some(username),
+        retry_after_seconds: Some(retry_after_seconds),
+        ..Record::from(origin)
+    });
     ServiceError::TooManyAttempts {
         retry_after_seconds,
     }

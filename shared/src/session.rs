@@ -1,19 +1,24 @@
-//! Sessions: login, logout, refresh, and ending them all. A session is one
-//! `whitelist_token` entry holding the ids of a live token pair.
+//! Sessions: login, logout, and ending them all. A session is one
+//! `whitelist_token` entry holding the ids of a live token pair, and its side
+//! document in `session_meta` (login time, refresh ids, source IP, user
+//! agent). Refreshing one is [`crate::refresh`]'s.
 
 use crate::app::App;
+use crate::audit::{Event, Record};
 use crate::error::ServiceError;
 use crate::guard::Caller;
 use crate::http::Origin;
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
 use crate::lockout;
 use crate::password::{self, HashScheme, Verdict};
 use crate::response::error_chain;
-use crate::store::{DbRef, NewSession, Store, StoreError, UserRecord};
+use crate::store::{DbRef, NewSession, RotationClock, SessionMeta, Store, StoreError, UserRecord};
 use crate::timing;
-use crate::token::{TokenIds, TokenPair};
+use crate::token::TokenPair;
 use crate::validate::{self, StringField};
 use mongodb::bson::DateTime;
+
+pub use crate::refresh::refresh;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Instant;
 
@@ -104,15 +109,11 @@ pub async fn login(
     let (user, needs_rehash) = match accept(user, verdict, app) {
         Ok(accepted) => accepted,
         Err(refusal) => {
-            tracing::info!(
-                event = "login_failed",
-                username = %username.escape_debug(),
-                outcome = "bad_credentials",
-                reason = refusal.as_str(),
-                source_ip = origin.source_ip.as_deref(),
-                request_id = origin.request_id.as_deref(),
-                "login refused"
-            );
+            Event::LoginFailed.record(&Record {
+                username: Some(&username),
+                reason: Some(refusal.as_str()),
+                ..Record::from(origin)
+            });
             lockout::after_failure(app, origin).await;
             timing::pad_refusal(started).await;
             return Err(ServiceError::BadCredentials);
@@ -130,17 +131,14 @@ pub async fn login(
         }
     };
     let clear = lockout::after_success(app, &username, attempt);
-    let (tokens, (), ()) = tokio::join!(open_session(app, user.id), rehash, clear);
-    let tokens = tokens?;
-    tracing::info!(
-        event = "login_succeeded",
-        username = %username.escape_debug(),
-        user_id = %user.id,
-        outcome = "ok",
-        source_ip = origin.source_ip.as_deref(),
-        request_id = origin.request_id.as_deref(),
-        "login accepted"
-    );
+    let (opened, (), ()) = tokio::join!(open_session(app, user.id, origin), rehash, clear);
+    let (tokens, session_id) = opened?;
+    Event::LoginSucceeded.record(&Record {
+        user_id: Some(user.id),
+        username: Some(&username),
+        session_id,
+        ..Record::from(origin)
+    });
     Ok(Grant {
         tokens,
         change_password: user.change_password,
@@ -185,72 +183,79 @@ async fn rehash(app: &App, user_id: UserId, password: SecretString) {
     }
 }
 
-/// Signs a token pair for `user_id` and whitelists it (when the whitelist is on).
-pub async fn open_session(app: &App, user_id: UserId) -> Result<TokenPair, ServiceError> {
+/// Signs a token pair for `user_id` and, when the whitelist is on, opens its
+/// session: the whitelist entry and its side document, written concurrently
+/// (one wait). The session's id, if there is one.
+pub async fn open_session(
+    app: &App,
+    user_id: UserId,
+    origin: &Origin,
+) -> Result<(TokenPair, Option<SessionId>), ServiceError> {
     let tokens = app.keys().issue(&user_id.to_subject(), app.lifetimes())?;
-    if app.settings.use_whitelist {
-        let entry = NewSession {
-            uuid_access: tokens.access.uuid.clone(),
-            uuid_refresh: tokens.refresh.uuid.clone(),
-            user: DbRef::to_user(user_id),
-            created_at: DateTime::now(),
-        };
-        app.store.insert_session(&entry).await?;
+    if !app.settings.use_whitelist {
+        return Ok((tokens, None));
     }
-    Ok(tokens)
+    let now = DateTime::now();
+    let clock = rotation_clock(app, now);
+    let expires_at = clock.expires_at(now);
+    let id = SessionId::generate();
+    let entry = NewSession {
+        id,
+        uuid_access: tokens.access.uuid.clone(),
+        uuid_refresh: tokens.refresh.uuid.clone(),
+        user: DbRef::to_user(user_id),
+        created_at: clock.entry_created_at(expires_at),
+    };
+    let meta = SessionMeta {
+        id,
+        user: user_id,
+        started_at: now,
+        refreshed_at: None,
+        source_ip: origin.source_ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        access: tokens.access.uuid.clone(),
+        refresh: tokens.refresh.uuid.clone(),
+        previous: None,
+        retired: Vec::new(),
+        expires_at,
+    };
+    tokio::try_join!(
+        app.store.insert_session(&entry),
+        app.store.insert_session_meta(&meta)
+    )?;
+    Ok((tokens, Some(id)))
+}
+
+/// The clock and limits a session's expiry is computed with.
+pub(crate) fn rotation_clock(app: &App, now: DateTime) -> RotationClock {
+    let minutes = u64::from(app.settings.refresh_token_expire_minutes);
+    RotationClock {
+        now,
+        refresh_lifetime: std::time::Duration::from_secs(minutes * 60),
+        max_lifetime: app.settings.sessions.max_lifetime,
+    }
 }
 
 /// Ends the caller's session: its whitelist entry goes, and with it the token.
-pub async fn logout(app: &App, caller: &Caller) -> Result<(), ServiceError> {
+/// (Its side document is left to its TTL: whitelist entries decide what is
+/// alive, and a logout stays one command.)
+pub async fn logout(app: &App, caller: &Caller, origin: &Origin) -> Result<(), ServiceError> {
     if let Some(session) = &caller.session {
         app.store.delete_session(session.id).await?;
     }
-    tracing::info!(username = %caller.user.username.escape_debug(), outcome = "ok", "logout");
-    Ok(())
-}
-
-/// Trades a refresh token for a new pair. The refresh token is the credential;
-/// `user_id`, the user of an access token sent along, if any, must own it.
-///
-/// With the whitelist on, the session's token ids are swapped in one atomic
-/// command before anything is signed, so a refresh token works once: the old
-/// pair is dead, and a second use (even a concurrent one) is `unauthorized`. With
-/// it off, a refresh token can't name its user, so an access token is required.
-pub async fn refresh(
-    app: &App,
-    refresh_token: &str,
-    user_id: Option<UserId>,
-) -> Result<TokenPair, ServiceError> {
-    let claims = app.keys().verify_refresh(refresh_token)?;
-    if !app.settings.use_whitelist {
-        let user_id = user_id.ok_or(ServiceError::Unauthorized)?;
-        return Ok(app.keys().issue(&user_id.to_subject(), app.lifetimes())?);
-    }
-    let ids = TokenIds::new();
-    let session = app
-        .store
-        .rotate_session(&claims.uuid, user_id, &ids)
-        .await?
-        .ok_or(ServiceError::Unauthorized)?;
-    let owner = session.user_id();
-    let fit = app.store.user_by_id(owner).await?.is_some_and(|user| {
-        user.active
-            && user
-                .role
-                .is_some_and(|role| app.settings.allowed_roles.permits(&role.name))
+    Event::Logout.record(&Record {
+        user_id: Some(caller.user.id),
+        username: Some(&caller.user.username),
+        session_id: caller.session.as_ref().map(|s| s.id),
+        ..Record::from(origin)
     });
-    if !fit {
-        app.store.delete_session(session.id).await?;
-        return Err(ServiceError::Unauthorized);
-    }
-    Ok(app
-        .keys()
-        .issue_with_ids(&owner.to_subject(), app.lifetimes(), ids)?)
+    Ok(())
 }
 
 /// Ends every session of every user (`auth-admin clear-tokens`); how many ended.
 pub async fn end_all(store: &Store) -> Result<u64, StoreError> {
-    store.clear_sessions().await
+    let (ended, ()) = tokio::try_join!(store.clear_sessions(), store.clear_session_metas())?;
+    Ok(ended)
 }
 
 /// Ends every session of one user (`auth-admin clear-tokens --username`); how

@@ -21,10 +21,18 @@ pub enum Index {
     SessionExpiry,
     /// The TTL index that sweeps login-attempt counts once they are over.
     AttemptExpiry,
+    /// The session side documents' indexes: their TTL and the lookups by
+    /// current refresh id, retired refresh id and user.
+    SessionMeta,
 }
 
 impl Index {
-    pub const ALL: [Index; 3] = [Index::Unique, Index::SessionExpiry, Index::AttemptExpiry];
+    pub const ALL: [Index; 4] = [
+        Index::Unique,
+        Index::SessionExpiry,
+        Index::AttemptExpiry,
+        Index::SessionMeta,
+    ];
 
     /// What it is, for a log line or an `auth-admin init` report.
     pub fn describe(self) -> &'static str {
@@ -34,6 +42,9 @@ impl Index {
             }
             Index::SessionExpiry => "session expiry index whitelist_token.created_at (TTL)",
             Index::AttemptExpiry => "login-attempt expiry index login_attempt.expires_at (TTL)",
+            Index::SessionMeta => {
+                "session side-document indexes session_meta.expires_at (TTL), .refresh, .retired and .user"
+            }
         }
     }
 
@@ -45,6 +56,7 @@ impl Index {
             Index::Unique => store.ensure_unique_indexes().await,
             Index::SessionExpiry => store.ensure_session_expiry(session_lifetime).await,
             Index::AttemptExpiry => store.ensure_attempt_expiry().await,
+            Index::SessionMeta => store.ensure_session_meta_indexes().await,
         }
     }
 }
@@ -97,7 +109,7 @@ pub fn spawn_index_setup(app: &App) {
 
 /// A connected store for an administration command, with the unique indexes in
 /// place (they settle duplicate names, so they must exist before any write)
-/// and the login-attempt expiry. Every collection the service writes then
+/// the login-attempt expiry and the session side documents' indexes. Every collection the service writes then
 /// exists before a function first writes to it. (SecantusDB, the test and
 /// `scripts/dev` server, can livelock when a collection is created implicitly
 /// by an index build and a write at the same moment; real MongoDB doesn't.)
@@ -105,6 +117,7 @@ pub async fn open_for_administration(settings: &DatabaseSettings) -> Result<Stor
     let store = Store::connect(settings).await?;
     store.ensure_unique_indexes().await?;
     store.ensure_attempt_expiry().await?;
+    store.ensure_session_meta_indexes().await?;
     Ok(store)
 }
 

@@ -2,7 +2,8 @@
 //! Lambda's advanced logging controls: `AWS_LAMBDA_LOG_FORMAT` (`Text` switches to
 //! plain lines) and `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else `INFO`).
 //!
-//! The level applies to this project's own crates only. Every other crate is
+//! The level applies to this project's own crates only; the audit trail
+//! (`shared::audit`) is written at every level. Every other crate is
 //! capped at INFO whatever the level: at DEBUG and TRACE the Lambda runtime,
 //! hyper, h2, the AWS SDK and the MongoDB driver log raw events, headers and
 //! commands, which carry passwords, bearer tokens and hashes.
@@ -38,12 +39,19 @@ pub fn init() {
     };
 }
 
-/// `shared=<level>,login=<level>,…`: the configured level for our crates.
+/// `shared=<level>,login=<level>,…`: the configured level for our crates;
+/// and the audit trail (target [`crate::audit::TARGET`]) at INFO whatever the
+/// level, so a quieter level never drops an auth event.
 fn directives(level: LevelFilter) -> String {
+    let audit = level
+        .max(LevelFilter::INFO)
+        .to_string()
+        .to_ascii_lowercase();
     let level = level.to_string().to_ascii_lowercase();
     OUR_CRATES
         .iter()
         .map(|name| format!("{name}={level}"))
+        .chain(std::iter::once(format!("{}={audit}", crate::audit::TARGET)))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -75,8 +83,10 @@ mod tests {
     fn only_our_crates_follow_a_verbose_level() {
         assert_eq!(
             directives(LevelFilter::TRACE),
-            "shared=trace,login=trace,logout=trace,graphql=trace,auth_admin=trace"
+            "shared=trace,login=trace,logout=trace,graphql=trace,auth_admin=trace,audit=trace"
         );
+        assert!(directives(LevelFilter::ERROR).ends_with(",audit=info"));
+        assert!(directives(LevelFilter::OFF).ends_with(",audit=info"));
         assert_eq!(LevelFilter::TRACE.min(LevelFilter::INFO), LevelFilter::INFO);
         assert_eq!(LevelFilter::WARN.min(LevelFilter::INFO), LevelFilter::WARN);
     }

@@ -151,6 +151,90 @@ impl TestApp {
             .await
     }
 
+    /// Logs in from `ip` with `User-Agent: user_agent`, failing the test unless
+    /// it succeeds; returns (access, refresh).
+    pub async fn login_from(
+        &mut self,
+        username: &str,
+        password: &str,
+        ip: &str,
+        user_agent: &str,
+    ) -> (String, String) {
+        let body = json!({"username": username, "password": password});
+        let request = HttpRequest::post(LOGIN_PATH)
+            .json(&body)
+            .header("User-Agent", user_agent)
+            .from_ip(ip);
+        let response = self.login_fn.invoke(request.event(Payload::RestV1)).await;
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+        let token = |name: &str| {
+            response.body["data"][name]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {name}: {}", response.raw_body))
+                .to_owned()
+        };
+        (token("token"), token("refresh_token"))
+    }
+
+    /// The `refresh_token` mutation with `refresh` alone (no access token).
+    pub async fn refresh(&mut self, refresh: &str) -> LambdaResponse {
+        self.graphql(None, REFRESH_QUERY, json!({"r": refresh}))
+            .await
+    }
+
+    /// The caller's `sessions`, failing the test unless they come back.
+    pub async fn sessions(&mut self, token: &str) -> Vec<Value> {
+        let response = self.graphql(Some(token), SESSIONS_QUERY, json!({})).await;
+        response.body["data"]["sessions"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no sessions: {}", response.raw_body))
+            .clone()
+    }
+
+    /// `end_session(input: {id})` as the holder of `token`.
+    pub async fn end_session(&mut self, token: &str, id: &Value) -> LambdaResponse {
+        let query = "mutation($id: ID!) { end_session(input: {id: $id}) { ok } }";
+        self.graphql(Some(token), query, json!({"id": id})).await
+    }
+
+    /// `end_other_sessions` as the holder of `token`.
+    pub async fn end_other_sessions(&mut self, token: &str) -> LambdaResponse {
+        let query = "mutation { end_other_sessions { ok } }";
+        self.graphql(Some(token), query, json!({})).await
+    }
+
+    /// The log records of every function of this app whose `event` is `name`.
+    pub fn events(&self, name: &str) -> Vec<Value> {
+        [&self.login_fn, &self.logout_fn, &self.graphql_fn]
+            .iter()
+            .flat_map(|function| function.log_records())
+            .filter(|record| record["event"] == name)
+            .collect()
+    }
+
+    /// The records of `name` once there are at least `count` of them (or 5 s
+    /// have passed): log lines come in through reader threads, so a line
+    /// written before an answer may arrive after it.
+    pub async fn wait_for_events(&self, name: &str, count: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let records = self.events(name);
+            if records.len() >= count || std::time::Instant::now() >= deadline {
+                return records;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Everything every function of this app logged.
+    pub fn all_logs(&self) -> String {
+        [&self.login_fn, &self.logout_fn, &self.graphql_fn]
+            .iter()
+            .map(|function| function.logs())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// The status `{ me { username } }` gets with `token`: 200 while its session
     /// lives, 401 once it has been ended.
     pub async fn me_status(&mut self, token: &str) -> u16 {
@@ -159,6 +243,13 @@ impl TestApp {
             .status
     }
 }
+
+/// `refresh_token` with `$r`, asking for the new pair.
+pub const REFRESH_QUERY: &str = "mutation($r: String!) { refresh_token(input: {refresh_token: $r}) { access_token refresh_token } }";
+
+/// `sessions` with every field.
+pub const SESSIONS_QUERY: &str =
+    "{ sessions { id created_at refreshed_at source_ip user_agent current } }";
 
 /// A GraphQL request as a client sends it, for sending elsewhere than
 /// [`TestApp::graphql`] (another container, another payload format).

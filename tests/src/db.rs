@@ -195,17 +195,36 @@ impl TestDb {
     }
 
     pub async fn sessions(&self) -> Vec<Document> {
+        self.all("whitelist_token").await
+    }
+
+    /// The sessions' side documents (`session_meta`).
+    pub async fn session_metas(&self) -> Vec<Document> {
+        self.all("session_meta").await
+    }
+
+    /// Every document of `collection`.
+    pub async fn all(&self, collection: &str) -> Vec<Document> {
         let mut cursor = self
             .db
-            .collection::<Document>("whitelist_token")
+            .collection::<Document>(collection)
             .find(doc! {})
             .await
-            .expect("find sessions");
+            .expect("find documents");
         let mut all = Vec::new();
         while cursor.advance().await.expect("cursor") {
-            all.push(cursor.deserialize_current().expect("session document"));
+            all.push(cursor.deserialize_current().expect("document"));
         }
         all
+    }
+
+    /// Sets `changes` on every document of `collection` `filter` matches.
+    pub async fn set_where(&self, collection: &str, filter: Document, changes: Document) {
+        self.db
+            .collection::<Document>(collection)
+            .update_many(filter, doc! { "$set": changes })
+            .await
+            .expect("update documents");
     }
 }
 

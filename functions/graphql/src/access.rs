@@ -28,15 +28,24 @@ pub const ROOT_FIELDS: &[RootField] = &[
     RootField::new("user", ADMIN),
     RootField::new("users", ADMIN),
     RootField::new("roles", ADMIN),
+    RootField::new("sessions", SIGNED_IN),
     RootField::new("update_password", SIGNED_IN).usable_during_password_change(),
     RootField::new("create_user", ADMIN),
     RootField::new("update_user", ADMIN),
     RootField::new("delete_user", ADMIN),
     RootField::new("reset_password", ADMIN),
     RootField::new(REFRESH_TOKEN, EVERYONE).needs_no_live_token(),
+    RootField::new("end_session", SIGNED_IN),
+    RootField::new("end_other_sessions", SIGNED_IN),
 ];
 
 pub const REFRESH_TOKEN: &str = "refresh_token";
+
+/// Whose rule decides who may see (`User.sessions`) and end (`end_session`)
+/// another user's sessions: `update_user`'s (default `admin`), since whoever
+/// may deactivate a user can already end all their sessions. One's own
+/// sessions are always one's own to see and end.
+pub const OTHERS_SESSIONS_RULE: &str = "update_user";
 
 /// `__typename` names the root type and nothing more: it is allowed wherever
 /// the fields beside it are.
@@ -226,7 +235,13 @@ mod tests {
             assert!(!rules.allows(admin_only, Some("support")), "{admin_only}");
             assert!(!rules.allows(admin_only, None), "{admin_only}");
         }
-        for signed_in in ["me", "update_password"] {
+        for signed_in in [
+            "me",
+            "update_password",
+            "sessions",
+            "end_session",
+            "end_other_sessions",
+        ] {
             assert!(rules.allows(signed_in, Some("support")));
             assert!(!rules.allows(signed_in, None));
         }

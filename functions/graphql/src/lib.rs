@@ -74,11 +74,13 @@ async fn graphql(
 
     let (identity, role) = identify(service, http::authorization(request), scope).await?;
     let identity = Arc::new(identity);
+    let origin = Arc::new(http::origin(request));
 
     let mut responses = Vec::with_capacity(requests.len());
     for graphql_request in requests {
         let graphql_request = graphql_request
             .data(identity.clone())
+            .data(origin.clone())
             .data(CallerRole(role.clone()));
         responses.push(service.schema.execute(graphql_request).await);
     }

@@ -18,6 +18,6 @@ async fn logout(app: &App, request: &Request) -> Result<Response<Body>, ServiceE
     // does not block logout (the Python service refused it).
     let authorization = http::authorization(request);
     let caller = guard::authenticate(app, authorization, OnPendingPasswordChange::Allow).await?;
-    session::logout(app, &caller).await?;
+    session::logout(app, &caller, &http::origin(request)).await?;
     Ok(response::ok())
 }

@@ -84,6 +84,20 @@ pub struct Settings {
     pub lockout: LockoutSettings,
     /// `CORS_ALLOWED_ORIGINS`: origins whose browser pages may call the functions.
     pub cors_allowed_origins: AllowedOrigins,
+    pub sessions: SessionLimits,
+}
+
+/// How long a session may live and how a reused refresh token is judged
+/// (`SESSION_MAX_MINUTES`, `REFRESH_REUSE_GRACE_SECONDS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// The absolute lifetime from login, whatever the refreshes; `None`:
+    /// unlimited (`SESSION_MAX_MINUTES=0`).
+    pub max_lifetime: Option<Duration>,
+    /// How long the immediately previous refresh token of a session still
+    /// gets the current pair (racing tabs and retries); zero: never, every
+    /// reuse ends the session.
+    pub reuse_grace: Duration,
 }
 
 /// How password guessing is slowed (`LOGIN_*`): per username, failure number
@@ -157,6 +171,17 @@ impl Settings {
                 )?),
                 max_failures_per_ip: source.number("LOGIN_MAX_FAILURES_PER_IP", 100, 0)?,
                 ip_window: Duration::from_secs(source.number("LOGIN_IP_WINDOW_SECONDS", 900, 1)?),
+            },
+            sessions: SessionLimits {
+                max_lifetime: match source.number("SESSION_MAX_MINUTES", 43_200u64, 0)? {
+                    0 => None,
+                    minutes => Some(Duration::from_secs(minutes.saturating_mul(60))),
+                },
+                reuse_grace: Duration::from_secs(source.number(
+                    "REFRESH_REUSE_GRACE_SECONDS",
+                    10,
+                    0,
+                )?),
             },
             cors_allowed_origins: AllowedOrigins::parse(
                 "CORS_ALLOWED_ORIGINS",
@@ -263,6 +288,18 @@ mod tests {
         assert_eq!(s.lockout.max_lock, Duration::from_secs(900));
         assert_eq!(s.lockout.max_failures_per_ip, 100);
         assert_eq!(s.lockout.ip_window, Duration::from_secs(900));
+        assert_eq!(
+            s.sessions.max_lifetime,
+            Some(Duration::from_secs(43_200 * 60))
+        );
+        assert_eq!(s.sessions.reuse_grace, Duration::from_secs(10));
+        let open = settings(&[
+            ("SESSION_MAX_MINUTES", "0"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(open.sessions.max_lifetime, None);
+        assert_eq!(open.sessions.reuse_grace, Duration::ZERO);
         let off = settings(&[("LOGIN_MAX_FAILURES", "0")]).unwrap();
         assert_eq!(off.lockout.max_failures, 0);
         let bcrypt = settings(&[("PASSWORD_HASH", "bcrypt")]).unwrap();

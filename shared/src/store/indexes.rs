@@ -59,8 +59,29 @@ impl Store {
         .await
     }
 
+    /// The side documents' indexes: the TTL (each carries its own
+    /// `expires_at`), and lookups by current refresh id (every refresh), by
+    /// retired refresh id (a reuse) and by user (the session list). Building
+    /// them also creates the collection, before any function writes to it.
+    pub async fn ensure_session_meta_indexes(&self) -> Result<(), StoreError> {
+        let ttl = IndexModel::builder()
+            .keys(doc! { "expires_at": 1 })
+            .options(IndexOptions::builder().expire_after(Duration::ZERO).build())
+            .build();
+        let by = |field: &str| IndexModel::builder().keys(doc! { field: 1 }).build();
+        bounded(async {
+            self.db
+                .collection::<Document>(super::SESSION_META)
+                .create_indexes([ttl, by("refresh"), by("retired"), by("user")])
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
     /// A TTL index that sweeps whitelist entries once their refresh token has
-    /// expired (entries the Python service wrote have no `created_at` and stay).
+    /// expired or their session reached its lifetime cap (entries the Python
+    /// service wrote have no `created_at` until this service first sees them).
     /// An existing index with another lifetime makes this fail; housekeeping only.
     pub async fn ensure_session_expiry(&self, lifetime: Duration) -> Result<(), StoreError> {
         let ttl = IndexModel::builder()

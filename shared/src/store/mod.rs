@@ -1,5 +1,5 @@
 //! The MongoDB repository: one file per collection (`users`, `roles`,
-//! `sessions`, `attempts`, plus `indexes`), each adding its methods to [`Store`]. Methods take
+//! `sessions`, `session_meta`, `attempts`, plus `indexes`), each adding its methods to [`Store`]. Methods take
 //! and return domain values; MongoDB's query language lives only here.
 //!
 //! Every database round trip is on some request's critical path, so each method is
@@ -11,12 +11,14 @@ mod error;
 mod indexes;
 mod records;
 mod roles;
+mod session_meta;
 mod sessions;
 mod users;
 
 pub use attempts::{LoginState, Reservation};
 pub use error::StoreError;
 pub use records::{DbRef, NewRole, NewSession, NewUser, RoleRecord, SessionRecord, UserRecord};
+pub use session_meta::{PreviousRefresh, RotationClock, SessionMeta, SESSION_META};
 
 use crate::settings::DatabaseSettings;
 use mongodb::bson::oid::ObjectId;

@@ -103,6 +103,11 @@ pub struct SessionRecord {
     pub uuid_access: String,
     pub uuid_refresh: String,
     pub user: DbRef,
+    /// When the entry's current pair was issued (login or last refresh); the
+    /// TTL index sweeps the entry a refresh lifetime later. Entries the Python
+    /// service wrote have none until this service first uses them.
+    #[serde(default)]
+    pub created_at: Option<DateTime>,
 }
 
 impl SessionRecord {
@@ -111,8 +116,13 @@ impl SessionRecord {
     }
 }
 
+/// A whitelist entry as login writes it: the package's fields only. The `_id`
+/// is chosen here so the session's side document can be written at the same
+/// time.
 #[derive(Debug, Serialize)]
 pub struct NewSession {
+    #[serde(rename = "_id")]
+    pub id: SessionId,
     pub uuid_access: String,
     pub uuid_refresh: String,
     pub user: DbRef,

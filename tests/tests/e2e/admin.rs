@@ -376,7 +376,7 @@ async fn service_indexes(
     db: &TestDb,
 ) -> Vec<(&'static str, std::collections::BTreeMap<String, Document>)> {
     let mut all = Vec::new();
-    for collection in ["role", "user", "whitelist_token", "login_attempt"] {
+    for collection in ["role", "user", "whitelist_token", "login_attempt", "session_meta"] {
         all.push((collection, db.indexes(collection).await));
     }
     all
@@ -388,7 +388,7 @@ async fn init_creates_every_index_the_ttl_ones_included_and_is_idempotent() {
     let cli = AdminCli::on(&db).setting("REFRESH_TOKEN_EXPIRE_MINUTES", "90");
     let first = cli.run(&["init"]);
     first.assert_success();
-    assert_eq!(first.stdout.lines().count(), 3, "{first:?}");
+    assert_eq!(first.stdout.lines().count(), 4, "{first:?}");
     cli.run(&["init"]).assert_success();
 
     let user = db.indexes("user").await;
@@ -411,6 +411,11 @@ async fn init_creates_every_index_the_ttl_ones_included_and_is_idempotent() {
     );
     let attempts = db.indexes("login_attempt").await;
     assert_eq!(ttl(&attempts["expires_at_1"]), Some(0), "{attempts:?}");
+    let side = db.indexes("session_meta").await;
+    assert_eq!(ttl(&side["expires_at_1"]), Some(0), "{side:?}");
+    for name in ["refresh_1", "retired_1", "user_1"] {
+        assert!(side.contains_key(name), "{side:?}");
+    }
 }
 
 #[tokio::test]

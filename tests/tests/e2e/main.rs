@@ -12,5 +12,6 @@ mod outage;
 mod round_trips;
 mod secrets;
 mod security;
+mod sessions;
 mod side_by_side;
 mod template;

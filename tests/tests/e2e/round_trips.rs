@@ -94,22 +94,24 @@ fn sorted_tail(mut sent: Vec<String>, n: usize) -> Vec<String> {
     sent
 }
 
+/// The read, then the whitelist entry and its side document (source IP, user
+/// agent, login time) written together: three commands in two waits.
 #[tokio::test]
-async fn a_login_takes_two_commands_without_lockout() {
+async fn a_login_takes_three_commands_in_two_waits_without_lockout() {
     let (_db, app, commands) = app_with_two_users_and(NO_LOCKOUT).await;
     let response = login(&app, "alice", "alice-password").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(take(&commands), ["aggregate", "insert"]);
+    assert_eq!(take(&commands), ["aggregate", "insert", "insert"]);
 }
 
 #[tokio::test]
-async fn a_login_that_rehashes_takes_three_commands_without_lockout() {
+async fn a_login_that_rehashes_takes_four_commands_without_lockout() {
     let (_db, app, commands) = app_with_two_users_and(NO_LOCKOUT).await;
     let response = login(&app, "legacy", PYTHON_BCRYPT_PASSWORD).await;
     assert_eq!(response.status(), 200);
     let mut sent = take(&commands);
     sent.sort();
-    assert_eq!(sent, ["aggregate", "insert", "update"]);
+    assert_eq!(sent, ["aggregate", "insert", "insert", "update"]);
 }
 
 #[tokio::test]
@@ -121,16 +123,17 @@ async fn a_login_of_an_unknown_user_takes_one_command_without_lockout() {
 }
 
 /// With lockout on (the default): one read of the user and both locks, one
-/// atomic count of the attempt, then the session insert and the count's
-/// clearing sent together: four commands in three waits.
+/// atomic count of the attempt, then the session's two inserts (whitelist
+/// entry, side document) and the count's clearing sent together: five
+/// commands in three waits.
 #[tokio::test]
-async fn a_login_takes_four_commands_in_three_waits() {
+async fn a_login_takes_five_commands_in_three_waits() {
     let (_db, app, commands) = app_with_two_users().await;
     let response = login(&app, "alice", "alice-password").await;
     assert_eq!(response.status(), 200);
     assert_eq!(
-        sorted_tail(take(&commands), 2),
-        ["aggregate", "findAndModify", "delete", "insert"]
+        sorted_tail(take(&commands), 3),
+        ["aggregate", "findAndModify", "delete", "insert", "insert"]
     );
 }
 
@@ -166,14 +169,73 @@ async fn a_locked_login_takes_one_command() {
 /// `alice` signed in, with the commands of her login already taken; returns
 /// her access token.
 async fn signed_in() -> (TestDb, App, Arc<Mutex<Vec<String>>>, String) {
-    let (db, app, commands) = app_with_two_users().await;
+    let (db, app, commands, access, _) = signed_in_with_pair(&[]).await;
+    (db, app, commands, access)
+}
+
+/// `alice` signed in with `extra` settings; returns her (access, refresh).
+async fn signed_in_with_pair(
+    extra: &[(&str, &str)],
+) -> (TestDb, App, Arc<Mutex<Vec<String>>>, String, String) {
+    let (db, app, commands) = app_with_two_users_and(extra).await;
     let response = login(&app, "alice", "alice-password").await;
-    let token = json_body(&response)["data"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let body = json_body(&response);
+    let token = |name: &str| body["data"][name].as_str().unwrap().to_owned();
     take(&commands);
-    (db, app, commands, token)
+    (db, app, commands, token("token"), token("refresh_token"))
+}
+
+/// The GraphQL function in-process, on `app`.
+fn graphql_service(app: App) -> graphql::GraphqlService {
+    let settings = graphql::settings::GraphqlSettings::from_lookup(|_| None).unwrap();
+    graphql::GraphqlService::new(app, settings)
+}
+
+async fn refresh(service: &graphql::GraphqlService, refresh_token: &str) -> serde_json::Value {
+    let body = json!({
+        "query": "mutation($r: String!) { refresh_token(input: {refresh_token: $r}) { access_token refresh_token } }",
+        "variables": {"r": refresh_token},
+    });
+    let response = graphql::handle(service, request("/admin/graphql", body, None))
+        .await
+        .unwrap();
+    json_body(&response)
+}
+
+/// A refresh: the side document rotated in one atomic command, then the
+/// whitelist entry's new ids and the user's read sent together: three
+/// commands in two waits.
+#[tokio::test]
+async fn a_refresh_takes_three_commands_in_two_waits() {
+    let (_db, app, commands, _, refresh_token) = signed_in_with_pair(&[]).await;
+    let service = graphql_service(app);
+    let body = refresh(&service, &refresh_token).await;
+    assert!(
+        body["data"]["refresh_token"]["access_token"].is_string(),
+        "{body}"
+    );
+    let sent = sorted_tail(take(&commands), 2);
+    assert_eq!(sent, ["findAndModify", "aggregate", "update"]);
+}
+
+/// A reused refresh token (past the grace window): the missed rotation, the
+/// lookup by retired id, the whitelist entry's deletion once no rotation is
+/// writing it, then the side document's and the user's read (for the event)
+/// sent together: five commands.
+#[tokio::test]
+async fn a_reused_refresh_token_takes_five_commands() {
+    let grace_off = [("REFRESH_REUSE_GRACE_SECONDS", "0")];
+    let (_db, app, commands, _, first) = signed_in_with_pair(&grace_off).await;
+    let service = graphql_service(app);
+    refresh(&service, &first).await;
+    take(&commands);
+    let body = refresh(&service, &first).await;
+    assert_eq!(body["errors"][0]["message"], "unauthorized", "{body}");
+    let sent = sorted_tail(take(&commands), 2);
+    assert_eq!(
+        sent,
+        ["findAndModify", "find", "delete", "aggregate", "delete"]
+    );
 }
 
 async fn logout(app: &App, token: &str) -> Response<Body> {
@@ -211,4 +273,21 @@ async fn a_token_that_fails_verification_costs_no_command() {
     let response = logout(&app, "garbage").await;
     assert_eq!(response.status(), 401);
     assert!(take(&commands).is_empty());
+}
+
+/// `sessions`: the guard's two commands, then the whitelist entries and their
+/// side documents read together.
+#[tokio::test]
+async fn a_session_list_takes_four_commands_of_which_the_guard_two() {
+    let (_db, app, commands, token, _) = signed_in_with_pair(&[]).await;
+    let service = graphql_service(app);
+    let body = json!({"query": "{ sessions { id current } }"});
+    let response = graphql::handle(&service, request("/admin/graphql", body, Some(&token)))
+        .await
+        .unwrap();
+    let body = json_body(&response);
+    assert_eq!(body["data"]["sessions"][0]["current"], true, "{body}");
+    let mut sent = take(&commands);
+    sent.sort();
+    assert_eq!(sent, ["aggregate", "find", "find", "find"]);
 }

@@ -301,8 +301,10 @@ async fn a_refresh_at_the_package_leaves_the_old_pair_alive_so_its_refresh_token
     // A difference: ours swaps a session's token ids in place (a refresh token
     // works once, the old access token dies); the package whitelists a new pair
     // and keeps the old one. So while both run, a refresh token that the
-    // package has used still refreshes here once.
-    let (mut app, python) = both_services(&[]).await;
+    // package has used still refreshes here once. (Once: with no grace window
+    // a second use is a reuse and ends the session; within one it gets the
+    // same pair again, see sessions.rs.)
+    let (mut app, python) = both_services(&[("REFRESH_REUSE_GRACE_SECONDS", "0")]).await;
     let (access, refresh) = app.login("root", "root-password").await;
     let (response, pair) = python.refresh(&access, &refresh).await;
     assert!(pair.is_some(), "{}", response.raw_body);
@@ -449,6 +451,50 @@ async fn after_both_services_wrote_every_document_loads_through_the_package_mode
     assert!(new_pair(&refresh_here(&mut app, &our_refresh).await).is_some());
     let (_, py_refresh) = python.login("pyroot", PYROOT_PASSWORD).await;
     assert!(new_pair(&refresh_here(&mut app, &py_refresh).await).is_some());
+
+    // The session flows: a list (which gives the package's entries a
+    // `created_at`), a reuse that ends a session, one session ended by id,
+    // the others by end_other_sessions.
+    python.login("pyroot", PYROOT_PASSWORD).await;
+    let (root, _) = app.login("root", "root-password").await;
+    let listed = app
+        .graphql(Some(&root), "{ sessions { id } }", json!({}))
+        .await;
+    assert!(listed.body.get("errors").is_none(), "{}", listed.raw_body);
+    let (_, pyroot_refresh) = app.login("pyroot", PYROOT_PASSWORD).await;
+    let pyroot_sessions = app
+        .graphql(
+            Some(&admin),
+            "query($id: ID!) { user(id: $id) { sessions { id created_at } } }",
+            json!({"id": user_id(&app, "pyroot").await.to_hex()}),
+        )
+        .await;
+    assert!(
+        pyroot_sessions.body.get("errors").is_none(),
+        "{}",
+        pyroot_sessions.raw_body
+    );
+    let second = refresh_here(&mut app, &pyroot_refresh).await;
+    let (_, pyroot_next) = new_pair(&second).unwrap_or_else(|| panic!("{second}"));
+    assert!(new_pair(&refresh_here(&mut app, &pyroot_next).await).is_some());
+    assert!(new_pair(&refresh_here(&mut app, &pyroot_refresh).await).is_none());
+    let session = pyroot_sessions.body["data"]["user"]["sessions"][0]["id"].clone();
+    let ended = app
+        .graphql(
+            Some(&admin),
+            "mutation($id: ID!) { end_session(input: {id: $id}) { ok } }",
+            json!({"id": session}),
+        )
+        .await;
+    assert!(ended.body.get("errors").is_none(), "{}", ended.raw_body);
+    let others = app
+        .graphql(
+            Some(&root),
+            "mutation { end_other_sessions { ok } }",
+            json!({}),
+        )
+        .await;
+    assert!(others.body.get("errors").is_none(), "{}", others.raw_body);
 
     let counts = load_with_the_package_models(&app.db)
         .unwrap_or_else(|failures| panic!("the package's models refused:\n{failures}"));

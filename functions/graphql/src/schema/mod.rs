@@ -11,6 +11,7 @@ pub use query::Query;
 use crate::access::{AccessControl, AccessRules, IntrospectionEnabled};
 use async_graphql::{Context, EmptySubscription, Schema};
 use shared::guard::Caller;
+use shared::http::Origin;
 use shared::{App, UserId};
 use std::sync::Arc;
 
@@ -70,6 +71,29 @@ fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
     ctx.data_opt::<Arc<Identity>>()
         .map(Arc::as_ref)
         .unwrap_or(&ANONYMOUS)
+}
+
+/// Where the request came from, for the audit events.
+fn origin<'a>(ctx: &Context<'a>) -> &'a Origin {
+    static UNKNOWN: Origin = Origin {
+        source_ip: None,
+        request_id: None,
+        user_agent: None,
+    };
+    ctx.data_opt::<Arc<Origin>>()
+        .map(Arc::as_ref)
+        .unwrap_or(&UNKNOWN)
+}
+
+/// Whether the caller may see and end another user's sessions: the roles the
+/// rule of [`crate::access::OTHERS_SESSIONS_RULE`] admits.
+fn may_manage_sessions(ctx: &Context<'_>) -> bool {
+    let role = ctx
+        .data_opt::<crate::access::CallerRole>()
+        .and_then(|role| role.0.as_deref());
+    ctx.data_opt::<AccessRules>()
+        .is_some_and(|rules| rules.allows(crate::access::OTHERS_SESSIONS_RULE, role))
+        && role.is_some()
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
-use super::errors::{from_account, from_service, id_not_valid, unauthorized};
+use super::errors::{from_account, from_service, from_store, id_not_valid, unauthorized};
 use super::types::*;
-use super::{app, identity};
+use super::{app, identity, may_manage_sessions, origin};
 use crate::ids;
 use async_graphql::{Context, Object, Result};
 use secrecy::{ExposeSecret, SecretString};
 use shared::accounts::{self, Actor, NewAccount, PasswordChangeForm};
-use shared::session;
+use shared::audit::{Event, Record};
+use shared::{session, session_list, SessionId, UserId};
 
 pub struct Mutation;
 
@@ -34,7 +35,12 @@ impl Mutation {
         )
         .await
         .map_err(from_account)?;
-        tracing::info!(username = %caller.user.username.escape_debug(), "password changed");
+        Event::PasswordChanged.record(&Record {
+            user_id: Some(caller.user.id),
+            username: Some(&caller.user.username),
+            session_id: keep,
+            ..Record::from(origin(ctx))
+        });
         Ok(Some(UpdatePassword { ok: true }))
     }
 
@@ -53,7 +59,7 @@ impl Mutation {
         let user = accounts::create_user(&app.store, app.settings.accounts, actor(ctx), account)
             .await
             .map_err(from_account)?;
-        tracing::info!(username = %user.username.escape_debug(), by = %caller_name(ctx).escape_debug(), "user created");
+        audit(ctx, Event::UserCreated, user.id, Some(&user.username));
         Ok(Some(CreateUser { user: User(user) }))
     }
 
@@ -68,7 +74,7 @@ impl Mutation {
         let user = accounts::update_user(store, actor(ctx), id, change_password, active)
             .await
             .map_err(from_account)?;
-        tracing::info!(username = %user.username.escape_debug(), by = %caller_name(ctx).escape_debug(), "user updated");
+        audit(ctx, Event::UserUpdated, user.id, Some(&user.username));
         Ok(Some(UpdateUser { user: User(user) }))
     }
 
@@ -81,7 +87,7 @@ impl Mutation {
         accounts::delete_user(&app(ctx).store, actor(ctx), id)
             .await
             .map_err(from_account)?;
-        tracing::info!(user_id = %id, by = %caller_name(ctx).escape_debug(), "user deleted");
+        audit(ctx, Event::UserDeleted, id, None);
         Ok(Some(DeleteUser { ok: true }))
     }
 
@@ -98,7 +104,7 @@ impl Mutation {
         let password = accounts::reset_password(&app.store, rules, actor(ctx), length, id)
             .await
             .map_err(from_account)?;
-        tracing::info!(user_id = %id, by = %caller_name(ctx).escape_debug(), "password reset");
+        audit(ctx, Event::PasswordReset, id, None);
         Ok(Some(ResetPassword {
             password: password.expose_secret().to_owned(),
         }))
@@ -111,7 +117,8 @@ impl Mutation {
         input: RefreshTokenInput,
     ) -> Result<Option<RefreshToken>> {
         let app = app(ctx);
-        let tokens = session::refresh(app, &input.refresh_token, identity(ctx).user_id)
+        let user_id = identity(ctx).user_id;
+        let tokens = session::refresh(app, &input.refresh_token, user_id, origin(ctx))
             .await
             .map_err(from_service)?;
         Ok(Some(RefreshToken {
@@ -121,6 +128,63 @@ impl Mutation {
             expires_in: app.settings.token_expire_minutes,
         }))
     }
+
+    /// Ends one session: the caller's own, or, for a caller the rule of
+    /// `update_user` admits (default `admin`), anyone's.
+    async fn end_session(
+        &self,
+        ctx: &Context<'_>,
+        input: EndSessionInput,
+    ) -> Result<Option<EndSession>> {
+        let caller = identity(ctx).caller.as_ref().ok_or_else(unauthorized)?;
+        let id = ids::session_id(&input.id).ok_or_else(id_not_valid)?;
+        let admin = may_manage_sessions(ctx).then(|| actor(ctx));
+        let owner = session_list::end_session(&app(ctx).store, caller.user.id, id, admin)
+            .await
+            .map_err(from_account)?;
+        let mut record = Record {
+            user_id: Some(owner),
+            session_id: Some(id),
+            ..Record::from(origin(ctx))
+        };
+        if owner == caller.user.id {
+            record.username = Some(&caller.user.username);
+        } else {
+            record.actor_id = Some(caller.user.id);
+            record.actor = Some(&caller.user.username);
+        }
+        Event::SessionEnded.record(&record);
+        Ok(Some(EndSession { ok: true }))
+    }
+
+    /// Ends every session of the caller but the one this request came with.
+    async fn end_other_sessions(&self, ctx: &Context<'_>) -> Result<Option<EndOtherSessions>> {
+        let caller = identity(ctx).caller.as_ref().ok_or_else(unauthorized)?;
+        let keep: Option<SessionId> = caller.session.as_ref().map(|s| s.id);
+        let ended = session_list::end_sessions_of(&app(ctx).store, caller.user.id, keep)
+            .await
+            .map_err(from_store)?;
+        Event::SessionsEnded.record(&Record {
+            user_id: Some(caller.user.id),
+            username: Some(&caller.user.username),
+            session_id: keep,
+            count: Some(ended),
+            ..Record::from(origin(ctx))
+        });
+        Ok(Some(EndOtherSessions { ok: true }))
+    }
+}
+
+/// An administrator's action on user `user_id`, with the caller as actor.
+fn audit(ctx: &Context<'_>, event: Event, user_id: UserId, username: Option<&str>) {
+    let caller = identity(ctx).caller.as_ref();
+    event.record(&Record {
+        user_id: Some(user_id),
+        username,
+        actor_id: caller.map(|c| c.user.id),
+        actor: caller.map(|c| c.user.username.as_str()),
+        ..Record::from(origin(ctx))
+    });
 }
 
 /// The caller as `PROTECTED_ROLES` sees them; an anonymous caller (if a rule
@@ -134,12 +198,4 @@ fn actor<'a>(ctx: &Context<'a>) -> Actor<'a> {
         role,
         protected: &app(ctx).settings.protected_roles,
     }
-}
-
-fn caller_name(ctx: &Context<'_>) -> String {
-    identity(ctx)
-        .caller
-        .as_ref()
-        .map(|c| c.user.username.clone())
-        .unwrap_or_default()
 }

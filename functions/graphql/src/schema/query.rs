@@ -1,5 +1,5 @@
 use super::errors::{from_store, id_not_valid, unauthorized};
-use super::types::{PageInfo, Role, User, UserConnection, UserEdge};
+use super::types::{sessions_of, PageInfo, Role, Session, User, UserConnection, UserEdge};
 use super::{app, identity};
 use crate::ids;
 use async_graphql::{Context, Object, Result, ID};
@@ -75,6 +75,13 @@ impl Query {
             },
             edges,
         }))
+    }
+
+    /// The caller's live sessions, oldest first; the one of this request's
+    /// access token is `current`.
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<Session>>> {
+        let caller = identity(ctx).caller.as_ref().ok_or_else(unauthorized)?;
+        Ok(Some(sessions_of(ctx, caller.user.id).await?))
     }
 
     async fn roles(&self, ctx: &Context<'_>) -> Result<Option<Vec<Role>>> {

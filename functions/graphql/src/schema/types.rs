@@ -1,11 +1,14 @@
 //! Output and input types, named as the Python package's graphene schema named
 //! them, with snake_case fields (async-graphql's camelCase renaming is off).
 
+use super::errors::{from_store, unauthorized};
+use super::{app, identity, may_manage_sessions};
 use crate::ids;
 use async_graphql::{
-    InputObject, InputValueError, InputValueResult, Object, Scalar, ScalarType, SimpleObject,
-    Value, ID,
+    Context, InputObject, InputValueError, InputValueResult, Object, Result, Scalar, ScalarType,
+    SimpleObject, Value, ID,
 };
+use shared::session_list::{self, iso8601, SessionView};
 use shared::store::{RoleRecord, UserRecord};
 
 pub struct User(pub UserRecord);
@@ -29,6 +32,61 @@ impl User {
     /// `null` when the role the user points at no longer exists.
     async fn role(&self) -> Option<Role> {
         self.0.role.clone().map(Role)
+    }
+    /// The user's live sessions: the caller's own, or any user's for a caller
+    /// the rule of `update_user` admits (default `admin`).
+    #[graphql(complexity = "10 + child_complexity")]
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let caller = identity(ctx).caller.as_ref().ok_or_else(unauthorized)?;
+        if caller.user.id != self.0.id && !may_manage_sessions(ctx) {
+            return Err(unauthorized());
+        }
+        sessions_of(ctx, self.0.id).await
+    }
+}
+
+/// `user_id`'s live sessions, the caller's current one marked.
+pub async fn sessions_of(ctx: &Context<'_>, user_id: shared::UserId) -> Result<Vec<Session>> {
+    let current = identity(ctx)
+        .caller
+        .as_ref()
+        .and_then(|caller| caller.session.as_ref())
+        .map(|session| session.id);
+    let sessions = session_list::list(app(ctx), user_id, current)
+        .await
+        .map_err(from_store)?;
+    Ok(sessions.into_iter().map(Session).collect())
+}
+
+/// A live session, as its user (or an administrator) sees it.
+pub struct Session(pub SessionView);
+
+#[Object(rename_fields = "snake_case", rename_args = "snake_case")]
+impl Session {
+    /// Relay global id: base64 of `Session:<ObjectId hex>`.
+    async fn id(&self) -> ID {
+        ID(ids::to_global("Session", &self.0.id))
+    }
+    /// Login time, ISO-8601 UTC.
+    async fn created_at(&self) -> String {
+        iso8601(self.0.created_at)
+    }
+    /// Last refresh, ISO-8601 UTC; `null` if never refreshed.
+    async fn refreshed_at(&self) -> Option<String> {
+        self.0.refreshed_at.map(iso8601)
+    }
+    /// The address API Gateway saw at login; `null` if unknown (a session the
+    /// Python service opened).
+    async fn source_ip(&self) -> Option<&str> {
+        self.0.source_ip.as_deref()
+    }
+    /// The `User-Agent` at login (at most 256 characters); `null` if unknown.
+    async fn user_agent(&self) -> Option<&str> {
+        self.0.user_agent.as_deref()
+    }
+    /// The session of the access token this request came with.
+    async fn current(&self) -> bool {
+        self.0.current
     }
 }
 
@@ -139,6 +197,13 @@ pub struct RefreshTokenInput {
     pub refresh_token: String,
 }
 
+#[derive(InputObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct EndSessionInput {
+    /// The session's global id (`Session:<ObjectId>`) or bare ObjectId.
+    pub id: ID,
+}
+
 // Mutation payloads, named after the graphene mutation classes.
 
 #[derive(SimpleObject)]
@@ -180,4 +245,16 @@ pub struct RefreshToken {
     pub refresh_token: String,
     /// Minutes until the access token expires.
     pub expires_in: u32,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct EndSession {
+    pub ok: bool,
+}
+
+#[derive(SimpleObject)]
+#[graphql(rename_fields = "snake_case")]
+pub struct EndOtherSessions {
+    pub ok: bool,
 }
