@@ -376,7 +376,13 @@ async fn service_indexes(
     db: &TestDb,
 ) -> Vec<(&'static str, std::collections::BTreeMap<String, Document>)> {
     let mut all = Vec::new();
-    for collection in ["role", "user", "whitelist_token", "login_attempt", "session_meta"] {
+    for collection in [
+        "role",
+        "user",
+        "whitelist_token",
+        "login_attempt",
+        "session_meta",
+    ] {
         all.push((collection, db.indexes(collection).await));
     }
     all
