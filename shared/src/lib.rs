@@ -15,6 +15,7 @@ pub mod app;
 pub mod directory;
 pub mod error;
 pub mod guard;
+mod hash_memory;
 pub mod http;
 pub mod ids;
 pub mod keyring;

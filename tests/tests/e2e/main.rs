@@ -7,6 +7,7 @@ mod graphql;
 mod lockout;
 mod login;
 mod logout;
+mod memory;
 mod outage;
 mod round_trips;
 mod secrets;
