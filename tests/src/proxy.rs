@@ -1,30 +1,62 @@
 //! A loopback TCP proxy in front of a real server, for outages that strike at a
 //! chosen moment: a Secrets Manager endpoint that answers at start-up and then
 //! goes silent, or a database that dies in the middle of a request, on the one
-//! command a test names.
+//! command a test names. It counts the connections it accepts, and can delay
+//! each connection's first reply as a distant server's handshake would.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub struct Proxy {
     pub port: u16,
     silent: Arc<AtomicBool>,
+    connections: Arc<AtomicUsize>,
+}
+
+/// What the proxy does besides forwarding.
+#[derive(Clone, Default)]
+struct Behaviour {
+    /// Drop the connection instead of forwarding a wire message holding this.
+    cut_on: Option<Arc<Vec<u8>>>,
+    /// Hold each connection's first reply this long.
+    first_reply_delay: Duration,
 }
 
 impl Proxy {
     /// Forwards every byte between its clients and `upstream` (`host:port`)
     /// until [`Proxy::go_silent`].
     pub fn start(upstream: &str) -> Proxy {
-        Self::spawn(upstream, None)
+        Self::spawn(upstream, Behaviour::default())
+    }
+
+    /// Forwards every byte, but holds each new connection's first reply for
+    /// `delay`: a remote cluster, where TCP, TLS and authentication cost a new
+    /// connection hundreds of milliseconds before its first answer.
+    pub fn delaying_first_replies(upstream: &str, delay: Duration) -> Proxy {
+        let behaviour = Behaviour {
+            first_reply_delay: delay,
+            ..Behaviour::default()
+        };
+        Self::spawn(upstream, behaviour)
+    }
+
+    /// How many connections clients have opened through the proxy so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// Forwards MongoDB wire messages to `upstream` whole, except one holding
     /// `pattern`: instead of forwarding it, the proxy drops that connection, as
     /// a database dying at that very command would. See [`command_on`].
     pub fn cutting_mongodb_commands(upstream: &str, pattern: Vec<u8>) -> Proxy {
-        Self::spawn(upstream, Some(Arc::new(pattern)))
+        let behaviour = Behaviour {
+            cut_on: Some(Arc::new(pattern)),
+            ..Behaviour::default()
+        };
+        Self::spawn(upstream, behaviour)
     }
 
     /// `mongodb://127.0.0.1:<port>/?directConnection=true` for this proxy.
@@ -38,15 +70,17 @@ impl Proxy {
         self.silent.store(true, Ordering::SeqCst);
     }
 
-    fn spawn(upstream: &str, cut_on: Option<Arc<Vec<u8>>>) -> Proxy {
+    fn spawn(upstream: &str, behaviour: Behaviour) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let silent = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicUsize::new(0));
         let upstream = upstream.to_owned();
-        let flag = silent.clone();
+        let (flag, count) = (silent.clone(), connections.clone());
         std::thread::spawn(move || {
             let mut held = Vec::new();
             for client in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
                 if flag.load(Ordering::SeqCst) {
                     held.push(client);
                     continue;
@@ -54,11 +88,15 @@ impl Proxy {
                 let Ok(server) = TcpStream::connect(&upstream) else {
                     continue;
                 };
-                let (flag, cut_on) = (flag.clone(), cut_on.clone());
-                std::thread::spawn(move || relay(client, server, flag, cut_on));
+                let (flag, behaviour) = (flag.clone(), behaviour.clone());
+                std::thread::spawn(move || relay(client, server, flag, behaviour));
             }
         });
-        Proxy { port, silent }
+        Proxy {
+            port,
+            silent,
+            connections,
+        }
     }
 }
 
@@ -92,8 +130,12 @@ fn relay(
     mut client: TcpStream,
     mut server: TcpStream,
     silent: Arc<AtomicBool>,
-    cut_on: Option<Arc<Vec<u8>>>,
+    behaviour: Behaviour,
 ) {
+    let Behaviour {
+        cut_on,
+        first_reply_delay,
+    } = behaviour;
     let (Ok(mut client_reader), Ok(mut server_reader)) = (client.try_clone(), server.try_clone())
     else {
         return;
@@ -101,9 +143,13 @@ fn relay(
     let answers_silent = silent.clone();
     std::thread::spawn(move || {
         let mut buffer = [0u8; 16 * 1024];
+        let mut first = true;
         while let Ok(read) = server_reader.read(&mut buffer) {
             if read == 0 || answers_silent.load(Ordering::SeqCst) {
                 break;
+            }
+            if std::mem::take(&mut first) {
+                std::thread::sleep(first_reply_delay);
             }
             if client.write_all(&buffer[..read]).is_err() {
                 break;

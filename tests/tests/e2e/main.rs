@@ -3,6 +3,7 @@
 //! started on first use, once per process). A module per area.
 
 mod admin;
+mod connections;
 mod graphql;
 mod lockout;
 mod login;
