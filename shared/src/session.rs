@@ -3,7 +3,7 @@
 
 use crate::app::App;
 use crate::error::ServiceError;
-use crate::guard::Caller;
+use crate::guard;
 use crate::http::Origin;
 use crate::ids::UserId;
 use crate::lockout;
@@ -200,11 +200,11 @@ pub async fn open_session(app: &App, user_id: UserId) -> Result<TokenPair, Servi
     Ok(tokens)
 }
 
-/// Ends the caller's session: its whitelist entry goes, and with it the token.
-pub async fn logout(app: &App, caller: &Caller) -> Result<(), ServiceError> {
-    if let Some(session) = &caller.session {
-        app.store.delete_session(session.id).await?;
-    }
+/// Ends the session of the bearer token in `authorization`: its whitelist entry
+/// goes, and with it the token. The guard's checks apply; the entry is removed
+/// by the same command that finds it, in one wait ([`guard::authenticate_ending_session`]).
+pub async fn logout(app: &App, authorization: Option<&str>) -> Result<(), ServiceError> {
+    let caller = guard::authenticate_ending_session(app, authorization).await?;
     tracing::info!(username = %caller.user.username.escape_debug(), outcome = "ok", "logout");
     Ok(())
 }
