@@ -7,14 +7,27 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub struct Proxy {
     pub port: u16,
     silent: Arc<AtomicBool>,
     connections: Arc<AtomicUsize>,
+    commands: Option<Arc<Mutex<Vec<String>>>>,
 }
+
+/// Commands a driver sends on its own, not for an operation of the app.
+const DRIVER_COMMANDS: &[&str] = &[
+    "hello",
+    "ismaster",
+    "ping",
+    "buildinfo",
+    "saslstart",
+    "saslcontinue",
+    "endsessions",
+    "getlasterror",
+];
 
 /// What the proxy does besides forwarding.
 #[derive(Clone, Default)]
@@ -23,6 +36,8 @@ struct Behaviour {
     cut_on: Option<Arc<Vec<u8>>>,
     /// Hold each connection's first reply this long.
     first_reply_delay: Duration,
+    /// Record the name of every MongoDB command clients send.
+    commands: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Proxy {
@@ -41,6 +56,32 @@ impl Proxy {
             ..Behaviour::default()
         };
         Self::spawn(upstream, behaviour)
+    }
+
+    /// Forwards MongoDB wire messages whole and records the name of each
+    /// command clients send (see [`Proxy::commands`]): a count of database
+    /// commands for any client, whatever its language.
+    pub fn recording_mongodb_commands(upstream: &str) -> Proxy {
+        let behaviour = Behaviour {
+            commands: Some(Arc::default()),
+            ..Behaviour::default()
+        };
+        let commands = behaviour.commands.clone();
+        let mut proxy = Self::spawn(upstream, behaviour);
+        proxy.commands = commands;
+        proxy
+    }
+
+    /// The commands clients sent so far (`OP_MSG` only), leaving out the
+    /// drivers' own: handshakes, heartbeats, authentication, session ends.
+    pub fn commands(&self) -> Vec<String> {
+        let Some(commands) = &self.commands else {
+            return Vec::new();
+        };
+        let sent = commands.lock().map(|c| c.clone()).unwrap_or_default();
+        sent.into_iter()
+            .filter(|name| !DRIVER_COMMANDS.contains(&name.to_ascii_lowercase().as_str()))
+            .collect()
     }
 
     /// How many connections clients have opened through the proxy so far.
@@ -96,6 +137,7 @@ impl Proxy {
             port,
             silent,
             connections,
+            commands: None,
         }
     }
 }
@@ -135,7 +177,9 @@ fn relay(
     let Behaviour {
         cut_on,
         first_reply_delay,
+        commands,
     } = behaviour;
+    let whole_messages = cut_on.is_some() || commands.is_some();
     let (Ok(mut client_reader), Ok(mut server_reader)) = (client.try_clone(), server.try_clone())
     else {
         return;
@@ -162,11 +206,17 @@ fn relay(
         let _ = client.shutdown(Shutdown::Both);
     });
     loop {
-        let message = match &cut_on {
-            Some(_) => read_wire_message(&mut client_reader),
-            None => read_chunk(&mut client_reader),
+        let message = if whole_messages {
+            read_wire_message(&mut client_reader)
+        } else {
+            read_chunk(&mut client_reader)
         };
         let Some(message) = message else { break };
+        if let (Some(commands), Some(name)) = (&commands, command_name(&message)) {
+            if let Ok(mut commands) = commands.lock() {
+                commands.push(name);
+            }
+        }
         if silent.load(Ordering::SeqCst) {
             // Read and dropped: the client waits for an answer that never comes.
             continue;
@@ -182,6 +232,19 @@ fn relay(
         }
     }
     let _ = server.shutdown(Shutdown::Both);
+}
+
+/// The command an `OP_MSG` carries: the first element's name of its body
+/// (header 16 bytes, flag bits 4, section kind 1, document length 4, type 1).
+fn command_name(message: &[u8]) -> Option<String> {
+    const OP_MSG: i32 = 2013;
+    let opcode = i32::from_le_bytes(message.get(12..16)?.try_into().ok()?);
+    if opcode != OP_MSG || *message.get(20)? != 0 {
+        return None;
+    }
+    let name = message.get(26..)?;
+    let end = name.iter().position(|&byte| byte == 0)?;
+    Some(String::from_utf8_lossy(&name[..end]).into_owned())
 }
 
 fn read_chunk(stream: &mut TcpStream) -> Option<Vec<u8>> {
