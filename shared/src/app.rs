@@ -2,12 +2,14 @@
 //! borrowed by every invocation after.
 
 use crate::keyring::Keyring;
+use crate::response::error_chain;
 use crate::secrets::{SecretError, SecretSource, SecretValues};
 use crate::settings::{Settings, SettingsError};
 use crate::setup;
 use crate::store::{Store, StoreError};
 use crate::token::{Lifetimes, TokenError, TokenKeys};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub struct App {
     pub settings: Settings,
@@ -102,7 +104,13 @@ pub(crate) fn secret_id() -> Option<String> {
         .filter(|id| !id.is_empty())
 }
 
+/// How long start-up waits for the database connections: enough for TCP, TLS
+/// and authentication to a remote cluster at a small memory size; a database
+/// that is down costs a cold start this much, and only a warning.
+const WARM_UP_LIMIT: Duration = Duration::from_millis(1500);
+
 /// The start of every function's `main`: logging, then the [`App`], then the
+/// database connections opened (bounded: see [`Store::warm_up`]), then the
 /// index set-up in the background. A failure is logged (naming the setting or
 /// secret at fault, never a value) before it is returned.
 pub async fn start() -> Result<App, InitError> {
@@ -110,6 +118,10 @@ pub async fn start() -> Result<App, InitError> {
     let app = App::from_env().await.inspect_err(|err| {
         tracing::error!(error = %err, "start-up failed");
     })?;
+    if let Err(err) = app.store.warm_up(WARM_UP_LIMIT).await {
+        let error = error_chain(&err);
+        tracing::warn!(%error, "database connections not opened at start-up");
+    }
     setup::spawn_index_setup(&app);
     Ok(app)
 }

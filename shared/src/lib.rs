@@ -19,6 +19,7 @@ pub mod cors;
 pub mod directory;
 pub mod error;
 pub mod guard;
+mod hash_memory;
 pub mod http;
 pub mod ids;
 pub mod keyring;

@@ -7,10 +7,11 @@
 //! keep a rollback possible) new hashes are bcrypt at the package's cost 12 and
 //! nothing is rehashed, so the Python service can verify every password.
 //! Hashing is CPU-bound for tens of milliseconds, so the async entry points run it
-//! on tokio's blocking pool instead of stalling the executor.
+//! on tokio's blocking pool instead of stalling the executor. Every argon2 call
+//! works in the container's one kept memory block ([`hash_memory`]).
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use crate::hash_memory;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -102,10 +103,60 @@ pub fn hash_with(scheme: HashScheme, password: &str) -> Result<String, PasswordE
 
 /// Hashes a new password to an argon2id PHC string with a fresh random salt.
 pub fn hash(password: &str) -> Result<String, PasswordError> {
-    hasher()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|err| PasswordError::Hash(err.to_string()))
+    let failed = |err: &dyn std::fmt::Display| PasswordError::Hash(err.to_string());
+    let hasher = hasher();
+    let salt = Salt::generate();
+    let mut output = [0u8; OUTPUT_LEN];
+    argon2_into(&hasher, password.as_bytes(), &salt, &mut output).map_err(|e| failed(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(hasher.params()).map_err(|e| failed(&e))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&output).map_err(|e| failed(&e))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Runs argon2 into `output`, in the container's kept memory when it is free.
+fn argon2_into(
+    hasher: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    output: &mut [u8],
+) -> argon2::Result<()> {
+    let keep = usize::try_from(MEMORY_KIB).unwrap_or(usize::MAX);
+    hash_memory::with_blocks(hasher.params().block_count(), keep, |blocks| {
+        hasher.hash_password_into_with_memory(password, salt, output, blocks)
+    })
+}
+
+/// Whether `password` gives the argon2 `parsed` hash, with the parameters,
+/// algorithm and version it names; the outputs are compared in constant time.
+fn argon2_matches(password: &str, parsed: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(parsed) else {
+        return false;
+    };
+    let hasher = Argon2::new(algorithm, version, params);
+    let mut buffer = [0u8; Output::MAX_LENGTH];
+    let Some(output) = buffer.get_mut(..expected.len()) else {
+        return false;
+    };
+    if argon2_into(&hasher, password.as_bytes(), salt, output).is_err() {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    Output::new(output).is_ok_and(|computed| computed == *expected)
 }
 
 /// Checks `password` against a stored hash (argon2 PHC or bcrypt). An unreadable
@@ -121,11 +172,12 @@ pub fn verify(password: &str, stored: &str) -> Verdict {
         tracing::warn!("stored password hash is in an unknown format");
         return Verdict::Mismatch;
     };
-    match hasher().verify_password(password.as_bytes(), &parsed) {
-        Ok(()) => Verdict::Match {
+    if argon2_matches(password, &parsed) {
+        Verdict::Match {
             needs_rehash: is_weaker_than_current(&parsed),
-        },
-        Err(_) => Verdict::Mismatch,
+        }
+    } else {
+        Verdict::Mismatch
     }
 }
 
@@ -186,6 +238,7 @@ fn is_weaker_than_current(parsed: &PasswordHash) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
     /// Made by Python's bcrypt at 12 rounds, as flask-auth-service-mongo stores it.
     const PYTHON_BCRYPT: &str = "$2b$12$SAi73xqOTSlUoqw.a7K50eZv/27qMjEL9PCd4Rl.Ej4Q0fdtB76Aa";
@@ -204,6 +257,9 @@ mod tests {
             }
         );
         assert_eq!(verify("correct horsf", &hashed), Verdict::Mismatch);
+        // The crate's own verifier agrees (our hashing works in kept memory).
+        let parsed = PasswordHash::new(&hashed).unwrap();
+        assert!(hasher().verify_password(b"correct horse", &parsed).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::app::App;
 use crate::audit::{Event, Record};
 use crate::error::ServiceError;
-use crate::guard::Caller;
+use crate::guard;
 use crate::http::Origin;
 use crate::ids::{SessionId, UserId};
 use crate::lockout;
@@ -236,13 +236,17 @@ pub(crate) fn rotation_clock(app: &App, now: DateTime) -> RotationClock {
     }
 }
 
-/// Ends the caller's session: its whitelist entry goes, and with it the token.
-/// (Its side document is left to its TTL: whitelist entries decide what is
-/// alive, and a logout stays one command.)
-pub async fn logout(app: &App, caller: &Caller, origin: &Origin) -> Result<(), ServiceError> {
-    if let Some(session) = &caller.session {
-        app.store.delete_session(session.id).await?;
-    }
+/// Ends the session of the bearer token in `authorization`: its whitelist entry
+/// goes, and with it the token. The guard's checks apply; the entry is removed
+/// by the same command that finds it, in one wait
+/// ([`guard::authenticate_ending_session`]). (Its side document is left to its
+/// TTL: whitelist entries decide what is alive, and a logout stays one wait.)
+pub async fn logout(
+    app: &App,
+    authorization: Option<&str>,
+    origin: &Origin,
+) -> Result<(), ServiceError> {
+    let caller = guard::authenticate_ending_session(app, authorization).await?;
     Event::Logout.record(&Record {
         user_id: Some(caller.user.id),
         username: Some(&caller.user.username),

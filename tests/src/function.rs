@@ -171,10 +171,21 @@ impl Function {
 
     /// The process's peak resident memory (VmHWM) in KiB, from /proc.
     pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.status_kib("VmHWM")
+    }
+
+    /// The resident pages mapped from files (the binary's own code, shared
+    /// libraries) in KiB: `RssFile` from /proc.
+    pub fn file_rss_kib(&self) -> Option<u64> {
+        self.status_kib("RssFile")
+    }
+
+    /// A `kB` field of `/proc/<pid>/status`.
+    fn status_kib(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
     }
 

@@ -63,15 +63,13 @@ pub fn sdk_env(endpoint: &str) -> Vec<(&'static str, String)> {
 /// A Secrets Manager client for the emulator, through the real SDK.
 pub async fn client() -> Client {
     let endpoint = endpoint();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "testing", "testing", None, None, "e2e",
-        ))
-        .load()
-        .await;
-    Client::new(&config)
+    let config = shared::secrets::config_from(|name| match name {
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER" => Some(endpoint.clone()),
+        "AWS_REGION" => Some("us-east-1".to_owned()),
+        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),
+        _ => None,
+    });
+    Client::from_conf(config)
 }
 
 /// Creates a secret with a unique name holding `value`; returns its name.

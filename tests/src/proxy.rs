@@ -1,30 +1,103 @@
 //! A loopback TCP proxy in front of a real server, for outages that strike at a
 //! chosen moment: a Secrets Manager endpoint that answers at start-up and then
 //! goes silent, or a database that dies in the middle of a request, on the one
-//! command a test names.
+//! command a test names. It counts the connections it accepts, and can delay
+//! each connection's first reply as a distant server's handshake would.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub struct Proxy {
     pub port: u16,
     silent: Arc<AtomicBool>,
+    connections: Arc<AtomicUsize>,
+    commands: Option<Arc<Mutex<Vec<String>>>>,
+}
+
+/// Commands a driver sends on its own, not for an operation of the app.
+const DRIVER_COMMANDS: &[&str] = &[
+    "hello",
+    "ismaster",
+    "ping",
+    "buildinfo",
+    "saslstart",
+    "saslcontinue",
+    "endsessions",
+    "getlasterror",
+];
+
+/// What the proxy does besides forwarding.
+#[derive(Clone, Default)]
+struct Behaviour {
+    /// Drop the connection instead of forwarding a wire message holding this.
+    cut_on: Option<Arc<Vec<u8>>>,
+    /// Hold each connection's first reply this long.
+    first_reply_delay: Duration,
+    /// Record the name of every MongoDB command clients send.
+    commands: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Proxy {
     /// Forwards every byte between its clients and `upstream` (`host:port`)
     /// until [`Proxy::go_silent`].
     pub fn start(upstream: &str) -> Proxy {
-        Self::spawn(upstream, None)
+        Self::spawn(upstream, Behaviour::default())
+    }
+
+    /// Forwards every byte, but holds each new connection's first reply for
+    /// `delay`: a remote cluster, where TCP, TLS and authentication cost a new
+    /// connection hundreds of milliseconds before its first answer.
+    pub fn delaying_first_replies(upstream: &str, delay: Duration) -> Proxy {
+        let behaviour = Behaviour {
+            first_reply_delay: delay,
+            ..Behaviour::default()
+        };
+        Self::spawn(upstream, behaviour)
+    }
+
+    /// Forwards MongoDB wire messages whole and records the name of each
+    /// command clients send (see [`Proxy::commands`]): a count of database
+    /// commands for any client, whatever its language.
+    pub fn recording_mongodb_commands(upstream: &str) -> Proxy {
+        let behaviour = Behaviour {
+            commands: Some(Arc::default()),
+            ..Behaviour::default()
+        };
+        let commands = behaviour.commands.clone();
+        let mut proxy = Self::spawn(upstream, behaviour);
+        proxy.commands = commands;
+        proxy
+    }
+
+    /// The commands clients sent so far (`OP_MSG` only), leaving out the
+    /// drivers' own: handshakes, heartbeats, authentication, session ends.
+    pub fn commands(&self) -> Vec<String> {
+        let Some(commands) = &self.commands else {
+            return Vec::new();
+        };
+        let sent = commands.lock().map(|c| c.clone()).unwrap_or_default();
+        sent.into_iter()
+            .filter(|name| !DRIVER_COMMANDS.contains(&name.to_ascii_lowercase().as_str()))
+            .collect()
+    }
+
+    /// How many connections clients have opened through the proxy so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// Forwards MongoDB wire messages to `upstream` whole, except one holding
     /// `pattern`: instead of forwarding it, the proxy drops that connection, as
     /// a database dying at that very command would. See [`command_on`].
     pub fn cutting_mongodb_commands(upstream: &str, pattern: Vec<u8>) -> Proxy {
-        Self::spawn(upstream, Some(Arc::new(pattern)))
+        let behaviour = Behaviour {
+            cut_on: Some(Arc::new(pattern)),
+            ..Behaviour::default()
+        };
+        Self::spawn(upstream, behaviour)
     }
 
     /// `mongodb://127.0.0.1:<port>/?directConnection=true` for this proxy.
@@ -38,15 +111,17 @@ impl Proxy {
         self.silent.store(true, Ordering::SeqCst);
     }
 
-    fn spawn(upstream: &str, cut_on: Option<Arc<Vec<u8>>>) -> Proxy {
+    fn spawn(upstream: &str, behaviour: Behaviour) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let silent = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicUsize::new(0));
         let upstream = upstream.to_owned();
-        let flag = silent.clone();
+        let (flag, count) = (silent.clone(), connections.clone());
         std::thread::spawn(move || {
             let mut held = Vec::new();
             for client in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
                 if flag.load(Ordering::SeqCst) {
                     held.push(client);
                     continue;
@@ -54,11 +129,16 @@ impl Proxy {
                 let Ok(server) = TcpStream::connect(&upstream) else {
                     continue;
                 };
-                let (flag, cut_on) = (flag.clone(), cut_on.clone());
-                std::thread::spawn(move || relay(client, server, flag, cut_on));
+                let (flag, behaviour) = (flag.clone(), behaviour.clone());
+                std::thread::spawn(move || relay(client, server, flag, behaviour));
             }
         });
-        Proxy { port, silent }
+        Proxy {
+            port,
+            silent,
+            connections,
+            commands: None,
+        }
     }
 }
 
@@ -92,8 +172,14 @@ fn relay(
     mut client: TcpStream,
     mut server: TcpStream,
     silent: Arc<AtomicBool>,
-    cut_on: Option<Arc<Vec<u8>>>,
+    behaviour: Behaviour,
 ) {
+    let Behaviour {
+        cut_on,
+        first_reply_delay,
+        commands,
+    } = behaviour;
+    let whole_messages = cut_on.is_some() || commands.is_some();
     let (Ok(mut client_reader), Ok(mut server_reader)) = (client.try_clone(), server.try_clone())
     else {
         return;
@@ -101,9 +187,13 @@ fn relay(
     let answers_silent = silent.clone();
     std::thread::spawn(move || {
         let mut buffer = [0u8; 16 * 1024];
+        let mut first = true;
         while let Ok(read) = server_reader.read(&mut buffer) {
             if read == 0 || answers_silent.load(Ordering::SeqCst) {
                 break;
+            }
+            if std::mem::take(&mut first) {
+                std::thread::sleep(first_reply_delay);
             }
             if client.write_all(&buffer[..read]).is_err() {
                 break;
@@ -116,11 +206,17 @@ fn relay(
         let _ = client.shutdown(Shutdown::Both);
     });
     loop {
-        let message = match &cut_on {
-            Some(_) => read_wire_message(&mut client_reader),
-            None => read_chunk(&mut client_reader),
+        let message = if whole_messages {
+            read_wire_message(&mut client_reader)
+        } else {
+            read_chunk(&mut client_reader)
         };
         let Some(message) = message else { break };
+        if let (Some(commands), Some(name)) = (&commands, command_name(&message)) {
+            if let Ok(mut commands) = commands.lock() {
+                commands.push(name);
+            }
+        }
         if silent.load(Ordering::SeqCst) {
             // Read and dropped: the client waits for an answer that never comes.
             continue;
@@ -136,6 +232,19 @@ fn relay(
         }
     }
     let _ = server.shutdown(Shutdown::Both);
+}
+
+/// The command an `OP_MSG` carries: the first element's name of its body
+/// (header 16 bytes, flag bits 4, section kind 1, document length 4, type 1).
+fn command_name(message: &[u8]) -> Option<String> {
+    const OP_MSG: i32 = 2013;
+    let opcode = i32::from_le_bytes(message.get(12..16)?.try_into().ok()?);
+    if opcode != OP_MSG || *message.get(20)? != 0 {
+        return None;
+    }
+    let name = message.get(26..)?;
+    let end = name.iter().position(|&byte| byte == 0)?;
+    Some(String::from_utf8_lossy(&name[..end]).into_owned())
 }
 
 fn read_chunk(stream: &mut TcpStream) -> Option<Vec<u8>> {

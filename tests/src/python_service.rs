@@ -126,6 +126,15 @@ impl PythonService {
         );
     }
 
+    /// The process's peak resident memory (VmHWM) in KiB, from /proc.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// Everything the process wrote so far (werkzeug's access log, tracebacks).
     pub fn logs(&self) -> String {
         self.output.lock().map(|s| s.clone()).unwrap_or_default()

@@ -22,7 +22,7 @@ pub use session_meta::{PreviousRefresh, RotationClock, SessionMeta, SESSION_META
 
 use crate::settings::DatabaseSettings;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::Document;
+use mongodb::bson::{doc, Document};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection, Database};
 use records::{ROLE, USER, WHITELIST_TOKEN};
@@ -38,6 +38,18 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The bound on one whole operation, server selection included; the driver has no
 /// socket read timeout, so without this a silent server would hang the request.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Lambda defaults, used when the connection string doesn't set them. A
+/// container serves one event at a time and uses at most 4 connections at once
+/// (a login's last step sends 3 commands together, a rehash included, while
+/// the start-up index check may still send one); the driver's default of 10
+/// per container would only count against the cluster's connection limit
+/// (Atlas M10: 1,500 per node) across many containers.
+const MAX_POOL_SIZE: u32 = 4;
+/// MongoDB's guidance for Lambda: close connections idle for a minute, so a
+/// container thawed after a long freeze reconnects instead of using sockets
+/// the cluster or a NAT gateway has dropped.
+const MAX_IDLE_TIME: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -64,6 +76,8 @@ impl Store {
             .server_selection_timeout
             .get_or_insert(SERVER_SELECTION_TIMEOUT);
         options.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+        options.max_pool_size.get_or_insert(MAX_POOL_SIZE);
+        options.max_idle_time.get_or_insert(MAX_IDLE_TIME);
         options
             .app_name
             .get_or_insert_with(|| "auth-service".to_owned());
@@ -71,6 +85,25 @@ impl Store {
         Ok(Store {
             db: client.database(database),
         })
+    }
+
+    /// Opens the connections a cold start's first request uses at once, before
+    /// it comes: two for the request (the guard's two reads, login's two writes
+    /// after the password check) and one for the index check that start-up
+    /// leaves running in the background. Each costs TCP, TLS and authentication,
+    /// hundreds of milliseconds to a remote cluster at a small memory size.
+    /// Gives up after `within`: a database that is down must not fail or stall
+    /// start-up.
+    pub async fn warm_up(&self, within: Duration) -> Result<(), StoreError> {
+        let ping = || async {
+            self.db.run_command(doc! { "ping": 1 }).await?;
+            Ok::<(), StoreError>(())
+        };
+        // Sent together, each command takes a connection of its own.
+        let pings = async { tokio::try_join!(ping(), ping(), ping()).map(|_| ()) };
+        tokio::time::timeout(within, pings)
+            .await
+            .unwrap_or(Err(StoreError::Timeout))
     }
 
     fn users<T: Send + Sync>(&self) -> Collection<T> {

@@ -29,6 +29,25 @@ impl Store {
         bounded(async { Ok(self.sessions::<SessionRecord>().find_one(filter).await?) }).await
     }
 
+    /// Removes the whitelist entry of access token id `uuid_access` if it is
+    /// `user_id`'s, and returns it as it was: one command. Logout sends it
+    /// alongside the read of the user, so it runs before the guard's checks.
+    pub async fn take_session_by_access(
+        &self,
+        uuid_access: &str,
+        user_id: UserId,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let mut filter = doc! { "uuid_access": uuid_access };
+        filter.extend(owned_by(user_id));
+        bounded(async {
+            Ok(self
+                .sessions::<SessionRecord>()
+                .find_one_and_delete(filter)
+                .await?)
+        })
+        .await
+    }
+
     pub async fn insert_session(&self, session: &NewSession) -> Result<(), StoreError> {
         bounded(async {
             self.sessions::<NewSession>().insert_one(session).await?;

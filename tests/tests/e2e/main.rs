@@ -3,11 +3,13 @@
 //! started on first use, once per process). A module per area.
 
 mod admin;
+mod connections;
 mod cors;
 mod graphql;
 mod lockout;
 mod login;
 mod logout;
+mod memory;
 mod outage;
 mod round_trips;
 mod secrets;
