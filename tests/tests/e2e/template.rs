@@ -628,3 +628,25 @@ fn the_api_url_output_is_the_stage_url_the_readme_appends_routes_to() {
         );
     }
 }
+
+/// Memory by measurement: login is CPU-bound (hashing), and Lambda's CPU share
+/// grows with memory, so it gets more; the others mostly wait on the database.
+#[test]
+fn login_gets_the_memory_its_hashing_needs_for_cpu_and_the_others_less() {
+    let template = template();
+    let default = |name: &str| template["Parameters"][name]["Default"].as_u64();
+    assert_eq!(default("LoginMemorySize"), Some(1024));
+    assert_eq!(default("MemorySize"), Some(256));
+    assert!(is_ref_to(
+        &template["Globals"]["Function"]["MemorySize"],
+        "MemorySize"
+    ));
+    for (_, binary, function) in functions(&template) {
+        let own = &function["Properties"]["MemorySize"];
+        if binary == "login" {
+            assert!(is_ref_to(own, "LoginMemorySize"), "{own:?}");
+        } else {
+            assert!(own.is_null(), "{binary} sets its own memory: {own:?}");
+        }
+    }
+}
