@@ -166,13 +166,7 @@ async fn flask(db: &TestDb, proxy: &Proxy) -> Side {
 /// Median start-up of `login` with the settings in the environment, and with
 /// them read from Secrets Manager (moto on loopback).
 async fn secret_startups(db: &TestDb) -> (Duration, Duration) {
-    let secret = e2e::moto_server::create_secret(
-        &json!({"SECRET_KEY": e2e::SECRET_KEY, "MONGODB_URI": db.uri}).to_string(),
-    )
-    .await;
-    let mut secret_env = e2e::moto_server::sdk_env(&e2e::moto_server::endpoint());
-    secret_env.push(("AUTH_SECRET_ID", secret));
-    secret_env.push(("MONGODB_DATABASE", db.name.clone()));
+    let secret_env = e2e::moto_server::secret_env_for(db).await;
     let mut plain = Vec::new();
     let mut with_secret = Vec::new();
     for _ in 0..STARTS * 2 {

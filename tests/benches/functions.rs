@@ -57,13 +57,7 @@ async fn main() {
         summary(&format!("init {binary}"), samples);
     }
 
-    let secret = e2e::moto_server::create_secret(
-        &json!({"SECRET_KEY": e2e::SECRET_KEY, "MONGODB_URI": db.uri}).to_string(),
-    )
-    .await;
-    let mut secret_env = e2e::moto_server::sdk_env(&e2e::moto_server::endpoint());
-    secret_env.push(("AUTH_SECRET_ID", secret));
-    secret_env.push(("MONGODB_DATABASE", db.name.clone()));
+    let secret_env = e2e::moto_server::secret_env_for(&db).await;
     for binary in ["login", "graphql"] {
         let mut samples = Vec::new();
         for _ in 0..20 {

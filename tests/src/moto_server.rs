@@ -86,6 +86,20 @@ pub async fn create_secret(value: &str) -> String {
     name
 }
 
+/// The environment of a function that reads its settings from a new secret
+/// holding `db`'s connection and the test key (the database name stays in the
+/// environment), as a deployed function would.
+pub async fn secret_env_for(db: &crate::TestDb) -> Vec<(&'static str, String)> {
+    let secret = create_secret(
+        &serde_json::json!({"SECRET_KEY": crate::SECRET_KEY, "MONGODB_URI": db.uri}).to_string(),
+    )
+    .await;
+    let mut env = sdk_env(&endpoint());
+    env.push(("AUTH_SECRET_ID", secret));
+    env.push(("MONGODB_DATABASE", db.name.clone()));
+    env
+}
+
 pub async fn put_secret(name: &str, value: &str) {
     client()
         .await
