@@ -124,6 +124,19 @@ impl Function {
         None
     }
 
+    /// Waits until `login` has timed both password schemes, as it does in the
+    /// background when it starts: until then refusals are padded to the
+    /// schemes timed so far only (a busy machine can take seconds), so tests
+    /// of refusal timing or short locks wait for it first.
+    pub async fn wait_for_timing_calibration(&self) {
+        let done = |line: &str| line.contains("padded to the slowest password check");
+        assert!(
+            self.wait_for_log(Duration::from_secs(20), done).await,
+            "login never logged its timing calibration: {}",
+            self.logs()
+        );
+    }
+
     /// Waits up to `limit` for a log line that `found` accepts. The logs come in
     /// through reader threads, so a line the function wrote before it answered
     /// may still be on its way when the answer arrives: wait for it, don't sleep.

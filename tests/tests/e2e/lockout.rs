@@ -35,22 +35,10 @@ async fn fail(app: &mut TestApp, username: &str, n: usize) {
     }
 }
 
-/// Waits until `login` has timed both password schemes (it does so as it
-/// starts): until then refusals are padded less and locks are shorter, which
-/// tests that time a 1 s lock can't allow for.
-async fn calibrated(login: &Function) {
-    let done = |line: &str| line.contains("padded to the slowest password check");
-    assert!(
-        login.wait_for_log(Duration::from_secs(20), done).await,
-        "{}",
-        login.logs()
-    );
-}
-
 /// The app, with its login container's timing known.
 async fn app_with(env: &[(&'static str, &str)]) -> TestApp {
     let app = TestApp::with_env(env).await;
-    calibrated(&app.login_fn).await;
+    app.login_fn.wait_for_timing_calibration().await;
     app
 }
 
@@ -221,7 +209,7 @@ async fn sixteen_concurrent_guesses_in_sixteen_containers_check_at_most_the_maxi
     // Each container times both password schemes as it starts; let that end,
     // so the guesses don't race sixteen start-ups for two cores.
     for login in &containers {
-        calibrated(login).await;
+        login.wait_for_timing_calibration().await;
     }
     let mut tasks = Vec::new();
     for mut login in containers {

@@ -274,6 +274,7 @@ async fn usernames_with_invisible_or_control_characters_are_bad_credentials() {
 async fn an_unknown_username_costs_about_as_much_time_as_a_wrong_password() {
     let mut app = TestApp::spawn().await;
     app.db.user("ivan", "ivan-password", app.admin_role).await;
+    app.login_fn.wait_for_timing_calibration().await;
     // Warm the container (first-use costs) before measuring.
     app.post_login(Payload::RestV1, &credentials("ivan", "warm-up-pass"))
         .await;
