@@ -107,11 +107,7 @@ impl Store {
         if let Some(user_id) = user_id {
             filter.extend(owned_by(user_id));
         }
-        let update = doc! { "$set": {
-            "uuid_access": &new_ids.access,
-            "uuid_refresh": &new_ids.refresh,
-            "created_at": created_at,
-        } };
+        let update = new_pair(new_ids, created_at);
         bounded(async {
             let after = self
                 .sessions::<SessionRecord>()
@@ -134,11 +130,7 @@ impl Store {
         created_at: DateTime,
     ) -> Result<bool, StoreError> {
         let filter = doc! { "_id": id.object_id(), "uuid_refresh": old_refresh };
-        let update = doc! { "$set": {
-            "uuid_access": &new_ids.access,
-            "uuid_refresh": &new_ids.refresh,
-            "created_at": created_at,
-        } };
+        let update = new_pair(new_ids, created_at);
         bounded(async {
             let result = self
                 .sessions::<Document>()
@@ -220,4 +212,14 @@ impl Store {
         })
         .await
     }
+}
+
+/// The update that gives a whitelist entry a new pair of token ids, issued at
+/// `created_at` (the entry's expiry clock).
+fn new_pair(new_ids: &TokenIds, created_at: DateTime) -> Document {
+    doc! { "$set": {
+        "uuid_access": &new_ids.access,
+        "uuid_refresh": &new_ids.refresh,
+        "created_at": created_at,
+    } }
 }
