@@ -10,6 +10,7 @@
 //! Our functions run as built: `scripts/bench` sets `LAMBDA_DIR` to the
 //! release packages `scripts/package` made.
 
+use e2e::app::login_event;
 use e2e::proxy::{mongodb_address, Proxy};
 use e2e::python_service::PythonService;
 use e2e::{Function, HttpRequest, Payload, TestDb};
@@ -49,12 +50,6 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn login_event(username: &str, password: &str) -> serde_json::Value {
-    HttpRequest::post("/admin/login")
-        .json(&json!({"username": username, "password": password}))
-        .event(Payload::RestV1)
 }
 
 /// New commands the proxy saw since `before`, once the client is done.

@@ -15,8 +15,8 @@
 //! `scripts/package && LAMBDA_DIR=$PWD/target/lambda cargo bench -p e2e --bench functions --profile dev`
 //! or against native release binaries: `cargo build --release --bins && cargo bench -p e2e --bench functions`.
 
+use e2e::app::login_event;
 use e2e::{Function, HttpRequest, Payload, TestDb};
-use serde_json::json;
 use std::time::{Duration, Instant};
 
 fn summary(name: &str, mut samples: Vec<Duration>) {
@@ -29,12 +29,6 @@ fn summary(name: &str, mut samples: Vec<Duration>) {
         samples[0],
         samples.len()
     );
-}
-
-fn login_event(username: &str, password: &str) -> serde_json::Value {
-    HttpRequest::post("/admin/login")
-        .json(&json!({"username": username, "password": password}))
-        .event(Payload::RestV1)
 }
 
 #[tokio::main]

@@ -12,6 +12,17 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 pub const LOGIN_PATH: &str = "/admin/login";
+
+/// `POST /admin/login` with `username` and `password`, to add to (a source IP,
+/// headers) before making it an event.
+pub fn login_request(username: &str, password: &str) -> HttpRequest {
+    HttpRequest::post(LOGIN_PATH).json(&json!({"username": username, "password": password}))
+}
+
+/// A REST API (payload 1.0) login event for `username` and `password`.
+pub fn login_event(username: &str, password: &str) -> Value {
+    login_request(username, password).event(Payload::RestV1)
+}
 pub const LOGOUT_PATH: &str = "/admin/logout";
 pub const GRAPHQL_PATH: &str = "/admin/graphql";
 

@@ -1,7 +1,7 @@
 //! Small pieces several test files need: signing tokens by hand, logging in,
 //! a server that never answers.
 
-use crate::{Function, HttpRequest, Payload};
+use crate::Function;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
@@ -31,11 +31,7 @@ pub fn expired_access_token(user_id: &str, key: &str) -> String {
 /// Logs in through the `login` function and returns (access, refresh).
 pub async fn login_pair(login: &mut Function, username: &str, password: &str) -> (String, String) {
     let response = login
-        .invoke(
-            HttpRequest::post("/admin/login")
-                .json(&json!({"username": username, "password": password}))
-                .event(Payload::RestV1),
-        )
+        .invoke(crate::app::login_event(username, password))
         .await;
     assert_eq!(
         response.status, 200,

@@ -6,7 +6,7 @@ use e2e::admin_cli::CliOutput;
 use e2e::db::PYTHON_BCRYPT_HASH;
 use e2e::moto_server::{create_secret, endpoint, sdk_env, upsert_secret};
 use e2e::python_service::load_with_the_package_models;
-use e2e::{AdminCli, Function, HttpRequest, Payload, TestApp, TestDb};
+use e2e::{AdminCli, Function, Payload, TestApp, TestDb};
 use mongodb::bson::{doc, Document};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -47,11 +47,7 @@ fn user_new_piped(cli: &AdminCli, username: &str, stdin: &str) -> CliOutput {
 async fn login_status(db: &TestDb, username: &str, password: &str) -> u16 {
     let mut login = Function::start("login", &db.env()).await;
     let response = login
-        .invoke(
-            HttpRequest::post("/admin/login")
-                .json(&json!({"username": username, "password": password}))
-                .event(Payload::RestV1),
-        )
+        .invoke(e2e::app::login_event(username, password))
         .await;
     response.status
 }

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 /// A login from `ip` (the fixtures' own address when `None`).
 fn login_event(username: &str, password: &str, ip: Option<&str>) -> serde_json::Value {
-    let mut request =
-        HttpRequest::post(LOGIN_PATH).json(&json!({"username": username, "password": password}));
+    let mut request = e2e::app::login_request(username, password);
     if let Some(ip) = ip {
         request = request.from_ip(ip);
     }

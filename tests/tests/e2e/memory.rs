@@ -1,9 +1,8 @@
 //! Memory of a warm container: Lambda bills it and kills a function over its
 //! limit. Read from the running binary's peak resident set (`VmHWM`).
 
-use e2e::app::{ANY_ROLE, LOGIN_PATH};
-use e2e::{HttpRequest, Payload, TestApp};
-use serde_json::json;
+use e2e::app::ANY_ROLE;
+use e2e::TestApp;
 use std::time::Instant;
 
 /// Lockout off (the refusals must not lock the users out), and both seeded
@@ -49,11 +48,7 @@ async fn a_thousand_logins_stay_under_40_mb_of_peak_memory() {
         };
         let response = app
             .login_fn
-            .invoke(
-                HttpRequest::post(LOGIN_PATH)
-                    .json(&json!({"username": username, "password": password}))
-                    .event(Payload::RestV1),
-            )
+            .invoke(e2e::app::login_event(username, password))
             .await;
         assert_eq!(response.status, expected, "login {n} as {username}");
         refused += usize::from(expected == 400);

@@ -1,16 +1,11 @@
 //! Start-up and database outages: init waits on the database at most 1.5 s, an outage
 //! answers 503 in bounded time, and the same warm container recovers.
 
+use e2e::app::login_event;
 use e2e::mongo_server::{free_port, spawn_secantus, uri_for, wait_until_listening};
 use e2e::{Function, HttpRequest, Payload, TestDb};
 use serde_json::json;
 use std::time::{Duration, Instant};
-
-fn login_event(username: &str, password: &str) -> serde_json::Value {
-    HttpRequest::post("/admin/login")
-        .json(&json!({"username": username, "password": password}))
-        .event(Payload::RestV1)
-}
 
 fn env_with_uri(uri: &str) -> Vec<(&'static str, String)> {
     vec![

@@ -475,11 +475,7 @@ mod graphql_settings {
     async fn token_of(env: &[(&'static str, String)], username: &str, password: &str) -> String {
         let mut login_fn = Function::start("login", env).await;
         let response = login_fn
-            .invoke(
-                HttpRequest::post("/admin/login")
-                    .json(&json!({"username": username, "password": password}))
-                    .event(Payload::RestV1),
-            )
+            .invoke(e2e::app::login_event(username, password))
             .await;
         response.body["data"]["token"]
             .as_str()
