@@ -97,7 +97,8 @@ async fn an_unknown_username_locks_the_same_way() {
 async fn a_locked_attempt_counts_nothing_and_checks_no_password() {
     let mut app = app_with(&[]).await;
     fail(&mut app, "root", 5).await;
-    let checked = events(&app.login_fn, "login_failed");
+    // Log lines come through reader threads: wait for the five, then count.
+    let checked = app.wait_for_events("login_failed", 5).await.len();
     for _ in 0..3 {
         let started = Instant::now();
         let response = attempt(&mut app.login_fn, "root", "wrong-password").await;
@@ -105,8 +106,8 @@ async fn a_locked_attempt_counts_nothing_and_checks_no_password() {
         // A password check costs tens of milliseconds even in this build.
         assert!(started.elapsed() < Duration::from_millis(200));
     }
+    assert_eq!(app.wait_for_events("login_locked", 3).await.len(), 3);
     assert_eq!(events(&app.login_fn, "login_failed"), checked);
-    assert_eq!(events(&app.login_fn, "login_locked"), 3);
     // Had the locked attempts counted, the next failure would be the 9th and
     // lock for 16 s; as the 6th it locks for 2.
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -136,11 +137,7 @@ async fn a_lockout_is_logged_once_with_username_ip_and_request_id_and_no_passwor
         &attempt(&mut app.login_fn, "root", "secret-guess-6").await,
         "1",
     );
-    let records = app.login_fn.log_records();
-    let locked: Vec<_> = records
-        .iter()
-        .filter(|record| record["event"] == "login_locked")
-        .collect();
+    let locked = app.wait_for_events("login_locked", 1).await;
     assert_eq!(locked.len(), 1, "{}", app.login_fn.logs());
     assert_eq!(locked[0]["username"], "root");
     assert_eq!(locked[0]["source_ip"], "127.0.0.1");
@@ -238,6 +235,16 @@ async fn sixteen_concurrent_guesses_in_sixteen_containers_check_at_most_the_maxi
             tokio::time::sleep(Duration::from_millis(5 * i as u64)).await;
             let event = login_event("root", "wrong-password", None);
             let status = login.invoke(event).await.status;
+            // The line of this answer's outcome may still be on its way
+            // through the log reader: wait for it before counting checks.
+            let outcome = if status == 429 {
+                "login_locked"
+            } else {
+                "login_failed"
+            };
+            login
+                .wait_for_log(Duration::from_secs(5), |line| line.contains(outcome))
+                .await;
             (status, events(&login, "login_failed"))
         }));
     }
