@@ -88,9 +88,9 @@ impl Store {
     }
 
     /// Opens the connections a cold start's first request uses at once, before
-    /// it comes: two for the request (the guard's two reads, login's two writes
-    /// after the password check) and one for the index check that start-up
-    /// leaves running in the background. Each costs TCP, TLS and authentication,
+    /// it comes: three (the guard's two reads; login's last step, which sends
+    /// the session's two inserts with the attempt count's clearing), while the
+    /// index check start-up leaves running may take the pool's fourth. Each costs TCP, TLS and authentication,
     /// hundreds of milliseconds to a remote cluster at a small memory size.
     /// Gives up after `within`: a database that is down must not fail or stall
     /// start-up.
