@@ -2,7 +2,7 @@
 //! bcrypt hashes left by the Python service). Run with `cargo bench -p shared`;
 //! compare profiles with e.g. `CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo bench -p shared`.
 
-use shared::password::{self, HashScheme};
+use shared::auth::password::{self, HashScheme};
 use std::time::{Duration, Instant};
 
 const PYTHON_BCRYPT: &str = "$2b$12$SAi73xqOTSlUoqw.a7K50eZv/27qMjEL9PCd4Rl.Ej4Q0fdtB76Aa";

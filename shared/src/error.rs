@@ -1,9 +1,9 @@
 //! The one error type every request path returns. Each variant is an outcome a
 //! client can see; `response` turns it into a status and body in one place.
 
-use crate::password::PasswordError;
+use crate::auth::password::PasswordError;
+use crate::auth::token::TokenError;
 use crate::store::StoreError;
-use crate::token::TokenError;
 use std::collections::BTreeMap;
 
 /// Field name to the reasons it was refused, in the shape Cerberus gave the
@@ -65,5 +65,26 @@ impl From<TokenError> for ServiceError {
             TokenError::Invalid => ServiceError::InvalidToken,
             TokenError::Signing | TokenError::EmptyKey => ServiceError::Signing(err),
         }
+    }
+}
+
+/// `a: b: c` from an error's sources.
+pub(crate) fn causes(err: &dyn std::error::Error) -> String {
+    let mut chain = Vec::new();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    chain.join(": ")
+}
+
+/// The error and its sources, `error: cause: cause`, for a log line.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let causes = causes(err);
+    if causes.is_empty() {
+        err.to_string()
+    } else {
+        format!("{err}: {causes}")
     }
 }

@@ -1,5 +1,6 @@
 //! Typed ids, so a user's id can't be passed where a session's is wanted, and so
-//! the crates above `shared` never handle MongoDB's `ObjectId` themselves.
+//! the crates above `shared` never handle MongoDB's `ObjectId` themselves; and
+//! [`Username`], which lower-cases itself when built, so no caller has to.
 
 use mongodb::bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
@@ -76,9 +77,90 @@ impl UserId {
     }
 }
 
+/// The longest username accepted anywhere: longer ones are refused before
+/// any database or hashing work.
+pub const USERNAME_MAX_LEN: usize = 256;
+
+/// A username as the service stores and compares it: lower-cased (as the
+/// Python service stores them), not empty, at most [`USERNAME_MAX_LEN`]
+/// characters, without spaces. Built by [`Username::parse`] from what a person
+/// typed, or read back from the database as it was stored.
+///
+/// The rules for a *new* username (a minimum length, no invisible characters)
+/// are stricter and live with account creation; these are the ones every
+/// username, old or new, meets, so a name made under laxer rules still logs in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+/// Why a text is not a username; the messages are the Python service's
+/// (Cerberus') for the same field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UsernameError {
+    #[error("empty values not allowed")]
+    Empty,
+    #[error("max length is {USERNAME_MAX_LEN}")]
+    TooLong,
+    #[error("Must not contain spaces")]
+    HasSpaces,
+}
+
+impl Username {
+    /// Lower-cases `raw` and checks the rules every username meets.
+    pub fn parse(raw: &str) -> Result<Self, UsernameError> {
+        if raw.is_empty() {
+            return Err(UsernameError::Empty);
+        }
+        if raw.chars().count() > USERNAME_MAX_LEN {
+            return Err(UsernameError::TooLong);
+        }
+        if raw.contains(' ') {
+            return Err(UsernameError::HasSpaces);
+        }
+        Ok(Username(raw.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Username {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_username_is_lower_cased_when_built() {
+        let name = Username::parse("Root.Admin").unwrap();
+        assert_eq!(name.as_str(), "root.admin");
+        assert_eq!(name, Username::parse("ROOT.ADMIN").unwrap());
+    }
+
+    #[test]
+    fn a_username_is_not_empty_short_enough_and_has_no_spaces() {
+        assert_eq!(Username::parse(""), Err(UsernameError::Empty));
+        assert_eq!(Username::parse("a b"), Err(UsernameError::HasSpaces));
+        let longest = "a".repeat(USERNAME_MAX_LEN);
+        assert!(Username::parse(&longest).is_ok());
+        assert_eq!(
+            Username::parse(&format!("{longest}a")),
+            Err(UsernameError::TooLong)
+        );
+        // Counted in characters, as Cerberus counts them.
+        assert!(Username::parse(&"é".repeat(USERNAME_MAX_LEN)).is_ok());
+    }
 
     #[test]
     fn a_subject_round_trips_as_24_hex_digits() {

@@ -6,7 +6,7 @@ use crate::settings::AccountRules;
 use serde_json::{Map, Value};
 
 /// Longer inputs are refused before any hashing work.
-pub const USERNAME_MAX_LEN: usize = 256;
+pub use crate::ids::USERNAME_MAX_LEN;
 pub const PASSWORD_MAX_LEN: usize = 1024;
 
 pub const REQUIRED: &str = "required field";
@@ -238,7 +238,7 @@ mod tests {
         let rules = AccountRules {
             username_min_length: 1,
             password_min_length: 1,
-            password_hash: crate::password::HashScheme::Argon2id,
+            password_hash: crate::auth::password::HashScheme::Argon2id,
         };
         let field = StringField::new_username(rules);
         for name in ["a\tb", "a\nb", "a\u{a0}b", "a\u{2028}b", "a\u{3000}b"] {

@@ -277,9 +277,11 @@ async fn main() {
     db.user("bench", "bench-password", admin).await;
     // The package only checks bcrypt: its user has the hash it would write
     // (ours would upgrade a bcrypt hash to argon2id at the first login).
-    let bcrypt =
-        shared::password::hash_with(shared::password::HashScheme::Bcrypt, "bench-password")
-            .expect("bcrypt hash");
+    let bcrypt = shared::auth::password::hash_with(
+        shared::auth::password::HashScheme::Bcrypt,
+        "bench-password",
+    )
+    .expect("bcrypt hash");
     db.user_with_hash("pybench", &bcrypt, admin).await;
     let proxy = Proxy::recording_mongodb_commands(&mongodb_address(&db.uri));
 

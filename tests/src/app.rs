@@ -3,7 +3,6 @@
 //! methods that read as the API (`login`, `logout`, `graphql`). Set-up lives
 //! here; what a test asserts stays in the test.
 
-use crate::helpers::login_pair;
 use crate::{Function, HttpRequest, LambdaResponse, Payload, TestDb};
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
@@ -23,6 +22,25 @@ pub fn login_request(username: &str, password: &str) -> HttpRequest {
 pub fn login_event(username: &str, password: &str) -> Value {
     login_request(username, password).event(Payload::RestV1)
 }
+
+/// Logs in through the `login` function and returns (access, refresh).
+pub async fn login_pair(login: &mut Function, username: &str, password: &str) -> (String, String) {
+    let response = login.invoke(login_event(username, password)).await;
+    assert_eq!(
+        response.status, 200,
+        "login {username}: {}",
+        response.raw_body
+    );
+    let data = &response.body["data"];
+    (
+        data["token"].as_str().expect("token").to_owned(),
+        data["refresh_token"]
+            .as_str()
+            .expect("refresh_token")
+            .to_owned(),
+    )
+}
+
 pub const LOGOUT_PATH: &str = "/admin/logout";
 pub const GRAPHQL_PATH: &str = "/admin/graphql";
 
@@ -283,7 +301,7 @@ fn seed_hash(password: &str) -> String {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     hashes
         .entry(password.to_owned())
-        .or_insert_with(|| shared::password::hash(password).expect("hash"))
+        .or_insert_with(|| shared::auth::password::hash(password).expect("hash"))
         .clone()
 }
 

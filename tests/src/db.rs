@@ -52,7 +52,7 @@ impl TestDb {
             uri: uri.to_owned().into(),
             name: name.to_owned(),
         };
-        shared::setup::open_for_administration(&settings)
+        shared::runtime::setup::open_for_administration(&settings)
             .await
             .expect("prepare the test database");
         TestDb {
@@ -99,7 +99,7 @@ impl TestDb {
 
     /// A user whose password is hashed the way this service hashes new ones.
     pub async fn user(&self, username: &str, password: &str, role: ObjectId) -> ObjectId {
-        let hash = shared::password::hash(password).expect("hash");
+        let hash = shared::auth::password::hash(password).expect("hash");
         self.user_with_hash(username, &hash, role).await
     }
 

@@ -1,7 +1,6 @@
-//! Small pieces several test files need: signing tokens by hand, logging in,
-//! a server that never answers.
+//! Small pieces several test files need: signing tokens by hand, a server that
+//! never answers.
 
-use crate::Function;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
@@ -26,26 +25,6 @@ pub fn expired_access_token(user_id: &str, key: &str) -> String {
     let now = now();
     let claims = json!({"exp": now - 600, "iat": now - 4200, "sub": user_id, "uuid": "old"});
     sign_hs256(&claims, key)
-}
-
-/// Logs in through the `login` function and returns (access, refresh).
-pub async fn login_pair(login: &mut Function, username: &str, password: &str) -> (String, String) {
-    let response = login
-        .invoke(crate::app::login_event(username, password))
-        .await;
-    assert_eq!(
-        response.status, 200,
-        "login {username}: {}",
-        response.raw_body
-    );
-    let data = &response.body["data"];
-    (
-        data["token"].as_str().expect("token").to_owned(),
-        data["refresh_token"]
-            .as_str()
-            .expect("refresh_token")
-            .to_owned(),
-    )
 }
 
 /// A loopback port that accepts connections and never sends a byte: the worst

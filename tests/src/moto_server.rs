@@ -63,7 +63,7 @@ pub fn sdk_env(endpoint: &str) -> Vec<(&'static str, String)> {
 /// A Secrets Manager client for the emulator, through the real SDK.
 pub async fn client() -> Client {
     let endpoint = endpoint();
-    let config = shared::secrets::config_from(|name| match name {
+    let config = shared::settings::secret::config_from(|name| match name {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER" => Some(endpoint.clone()),
         "AWS_REGION" => Some("us-east-1".to_owned()),
         "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),

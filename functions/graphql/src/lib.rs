@@ -19,9 +19,11 @@ use lambda_http::http::{header::CONTENT_TYPE, StatusCode};
 use request::RequestError;
 use schema::{AuthSchema, Identity};
 use settings::GraphqlSettings;
-use shared::guard::{self, OnPendingPasswordChange};
+use shared::accounts::directory;
+use shared::auth::guard::{self, OnPendingPasswordChange};
+use shared::http::{self, response};
 use shared::lambda_http::{self, Body, Request, Response};
-use shared::{directory, http, response, serve, App, ServiceError};
+use shared::{serve, App, ServiceError};
 use std::convert::Infallible;
 use std::sync::Arc;
 

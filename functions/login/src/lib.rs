@@ -1,9 +1,10 @@
 //! `POST /admin/login`: username and password in, an access/refresh token pair out.
 
 use serde::Serialize;
+use shared::http::{self, response};
 use shared::lambda_http::{Body, Request, Response};
-use shared::session::{self, Credentials, Grant};
-use shared::{http, response, serve, App, ServiceError};
+use shared::sessions::login::{self, Credentials, Grant};
+use shared::{serve, App, ServiceError};
 use std::convert::Infallible;
 
 /// The `data` of a successful login: the Python package's documented body
@@ -35,12 +36,12 @@ impl From<Grant> for LoginData {
 }
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Infallible> {
-    serve(app, &request, login(app, &request)).await
+    serve(app, &request, log_in(app, &request)).await
 }
 
-async fn login(app: &App, request: &Request) -> Result<Response<Body>, ServiceError> {
+async fn log_in(app: &App, request: &Request) -> Result<Response<Body>, ServiceError> {
     http::require_post(request)?;
     let credentials = Credentials::from_json(http::body(request)?)?;
-    let grant = session::login(app, credentials, &http::origin(request)).await?;
+    let grant = login::login(app, credentials, &http::origin(request)).await?;
     Ok(response::ok_with(LoginData::from(grant)))
 }

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     };
     // Times both password schemes in the background, so every refused login
     // is padded to the slowest from the first request on.
-    shared::timing::spawn_calibration();
+    shared::auth::password::timing::spawn_calibration();
     let app = &app;
     run(service_fn(move |request| login::handle(app, request))).await
 }

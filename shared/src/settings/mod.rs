@@ -4,10 +4,14 @@
 //! its configuration. A missing or malformed value stops start-up with an error that
 //! names the variable, never its value.
 
-use crate::cors::AllowedOrigins;
-use crate::password::HashScheme;
+use crate::auth::password::HashScheme;
+mod layered;
+mod origins;
+pub mod secret;
 mod source;
 
+pub use layered::{Layers, LoadError};
+pub use origins::AllowedOrigins;
 use secrecy::SecretString;
 pub use source::{invalid, Source};
 use std::collections::HashMap;

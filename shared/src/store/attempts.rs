@@ -5,25 +5,13 @@
 //! Times are the calling container's clock, passed in, so one request compares
 //! and writes with one clock.
 
-use super::records::ROLE;
-use super::{bounded, Store, StoreError, UserRecord};
+use super::{bounded, Store, StoreError};
+use crate::ids::Username;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use mongodb::options::ReturnDocument;
 use std::time::Duration;
 
 pub const LOGIN_ATTEMPT: &str = "login_attempt";
-
-/// What the login sees before it hashes anything: the user, and the locks on
-/// the username and the source IP.
-#[derive(Debug, Default)]
-pub struct LoginState {
-    pub user: Option<UserRecord>,
-    /// Until when the username is locked, if it ever was.
-    pub username_locked_until: Option<DateTime>,
-    /// Failures from the source IP in its current window, and when it ends.
-    pub ip_failures: i64,
-    pub ip_window_ends: Option<DateTime>,
-}
 
 /// What [`Store::reserve_attempt`] did: counted this attempt, or found the
 /// username locked (until `locked_until`) and counted nothing.
@@ -33,11 +21,11 @@ pub struct Reservation {
     pub locked_until: Option<DateTime>,
 }
 
-fn user_key(username: &str) -> String {
+pub(super) fn user_key(username: &Username) -> String {
     format!("user:{username}")
 }
 
-fn ip_key(ip: &str) -> String {
+pub(super) fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
 
@@ -50,46 +38,6 @@ impl Store {
         self.db.collection(LOGIN_ATTEMPT)
     }
 
-    /// The user (with its role) and both locks, in one command: the attempt
-    /// entries, with the user brought along by `$unionWith` (a `$lookup` from
-    /// `user` would bring nothing for an unknown username).
-    pub async fn login_state(
-        &self,
-        username: &str,
-        ip: Option<&str>,
-    ) -> Result<LoginState, StoreError> {
-        let mut keys = vec![user_key(username)];
-        keys.extend(ip.map(ip_key));
-        let pipeline = [
-            doc! { "$match": { "_id": { "$in": &keys } } },
-            doc! { "$unionWith": { "coll": super::records::USER, "pipeline": [
-                { "$match": { "username": username } },
-                { "$limit": 1 },
-                { "$lookup": { "from": ROLE, "pipeline": [], "as": "roles" } },
-            ] } },
-        ];
-        bounded(async {
-            let mut cursor = self.attempts().aggregate(pipeline).await?;
-            let mut state = LoginState::default();
-            while cursor.advance().await? {
-                let raw: Document = cursor.deserialize_current()?;
-                match raw.get("_id") {
-                    Some(Bson::String(key)) if *key == keys[0] => {
-                        state.username_locked_until =
-                            raw.get_datetime("locked_until").ok().copied();
-                    }
-                    Some(Bson::String(_)) => {
-                        state.ip_failures = number(&raw, "failures");
-                        state.ip_window_ends = raw.get_datetime("window_ends").ok().copied();
-                    }
-                    _ => state.user = Some(super::users::user_from_document(raw)?),
-                }
-            }
-            Ok(state)
-        })
-        .await
-    }
-
     /// Counts an attempt on `username` before its password is checked, in one
     /// atomic command, unless the username is locked. Failure number n >=
     /// `max_failures` locks it at once, while its password is checked, for
@@ -100,7 +48,7 @@ impl Store {
     /// ([`Store::clear_attempts`]); a failure leaves it counted.
     pub async fn reserve_attempt(
         &self,
-        username: &str,
+        username: &Username,
         now: DateTime,
         check_time: Duration,
         max_failures: u32,
@@ -187,7 +135,7 @@ impl Store {
 
     /// Forgets the failures of `username` (a success, or `auth-admin unlock`);
     /// `true` if there were any.
-    pub async fn clear_attempts(&self, username: &str) -> Result<bool, StoreError> {
+    pub async fn clear_attempts(&self, username: &Username) -> Result<bool, StoreError> {
         bounded(async {
             let result = self
                 .attempts()
@@ -200,7 +148,7 @@ impl Store {
 }
 
 /// A count stored as int32, int64 or double (servers differ); 0 if absent.
-fn number(raw: &Document, field: &str) -> i64 {
+pub(super) fn number(raw: &Document, field: &str) -> i64 {
     match raw.get(field) {
         Some(Bson::Int32(n)) => i64::from(*n),
         Some(Bson::Int64(n)) => *n,

@@ -1,6 +1,9 @@
 //! The MongoDB repository: one file per collection (`users`, `roles`,
-//! `sessions`, `session_meta`, `attempts`, plus `indexes`), each adding its methods to [`Store`]. Methods take
-//! and return domain values; MongoDB's query language lives only here.
+//! `sessions` for `whitelist_token`, `session_meta`, `attempts` for
+//! `login_attempt`), plus `login` (login's one read across `user` and
+//! `login_attempt`) and `indexes`, each adding its methods to [`Store`].
+//! Methods take and return domain values; MongoDB's query language lives only
+//! here, and the rules (lockout, session lifetimes) live with the domain.
 //!
 //! Every database round trip is on some request's critical path, so each method is
 //! exactly one command, and every one of them is bounded by a timeout: a database
@@ -9,16 +12,18 @@
 mod attempts;
 mod error;
 mod indexes;
+mod login;
 mod records;
 mod roles;
 mod session_meta;
 mod sessions;
 mod users;
 
-pub use attempts::{LoginState, Reservation};
+pub use attempts::Reservation;
 pub use error::StoreError;
+pub use login::LoginState;
 pub use records::{DbRef, NewRole, NewSession, NewUser, RoleRecord, SessionRecord, UserRecord};
-pub use session_meta::{PreviousRefresh, RotationClock, SessionMeta, SESSION_META};
+pub use session_meta::{MetaRotation, PreviousRefresh, SessionMeta, SESSION_META};
 
 use crate::settings::DatabaseSettings;
 use mongodb::bson::oid::ObjectId;

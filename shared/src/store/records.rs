@@ -1,6 +1,7 @@
 //! The documents `flask-auth-service-mongo` left, field for field. Reads are
 //! lenient where mongoengine had defaults; writes keep its names and types.
 
+use crate::ids::Username;
 use crate::ids::{RoleId, SessionId, UserId};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, Document};
@@ -61,7 +62,7 @@ impl RoleRecord {
 pub struct UserRecord {
     #[serde(rename = "_id")]
     pub id: UserId,
-    pub username: String,
+    pub username: Username,
     #[serde(rename = "password")]
     pub password_hash: SecretString,
     #[serde(default = "default_active")]
@@ -132,7 +133,7 @@ pub struct NewSession {
 /// A user as this service writes one: mongoengine's field order and types.
 #[derive(Debug, Serialize)]
 pub struct NewUser {
-    pub username: String,
+    pub username: Username,
     pub password: String,
     pub active: bool,
     pub change_password: bool,

@@ -12,8 +12,8 @@
 //! whichever comes first.
 
 use super::{bounded, collect, Store, StoreError};
+use crate::auth::token::TokenIds;
 use crate::ids::{SessionId, UserId};
-use crate::token::TokenIds;
 use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::ReturnDocument;
 use serde::{Deserialize, Serialize};
@@ -60,50 +60,17 @@ pub struct PreviousRefresh {
     pub retired_at: DateTime,
 }
 
-/// What a rotation needs besides the ids: the time, and the two limits.
+/// What a rotation writes besides the ids, as the session rules
+/// ([`crate::sessions::lifetime`]) computed it: the time, the new refresh
+/// token's expiry, and the lifetime cap counted from the session's start.
 #[derive(Debug, Clone, Copy)]
-pub struct RotationClock {
+pub struct MetaRotation {
     pub now: DateTime,
-    pub refresh_lifetime: Duration,
-    pub max_lifetime: Option<Duration>,
+    pub refresh_expiry: DateTime,
+    pub cap: Option<Duration>,
 }
 
-impl RotationClock {
-    /// When a session started at `started_at` and refreshed now stops being
-    /// refreshable: the refresh token's expiry or the cap, whichever is first.
-    pub fn expires_at(&self, started_at: DateTime) -> DateTime {
-        let refresh_expiry = add(self.now, self.refresh_lifetime);
-        match self.max_lifetime {
-            Some(cap) => refresh_expiry.min(add(started_at, cap)),
-            None => refresh_expiry,
-        }
-    }
-
-    /// The whitelist entry's `created_at` for a pair that stops being
-    /// refreshable at `expires_at`: its TTL index sweeps it a refresh
-    /// lifetime after that, so at `expires_at`. It is the time the pair was
-    /// issued, except in the session's last refresh lifetime before the cap.
-    pub fn entry_created_at(&self, expires_at: DateTime) -> DateTime {
-        DateTime::from_millis(
-            expires_at
-                .timestamp_millis()
-                .saturating_sub(millis(self.refresh_lifetime)),
-        )
-    }
-
-    /// Whether a session started at `started_at` has reached the cap.
-    pub fn past_cap(&self, started_at: DateTime) -> bool {
-        self.max_lifetime
-            .is_some_and(|cap| add(started_at, cap) <= self.now)
-    }
-}
-
-pub fn add(at: DateTime, duration: Duration) -> DateTime {
-    let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
-    DateTime::from_millis(at.timestamp_millis().saturating_add(millis))
-}
-
-pub fn millis(duration: Duration) -> i64 {
+fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -145,19 +112,23 @@ impl Store {
         presented: &str,
         user_id: Option<UserId>,
         new_ids: &TokenIds,
-        clock: RotationClock,
+        rotation: MetaRotation,
     ) -> Result<Option<SessionMeta>, StoreError> {
         let mut filter = doc! { "refresh": presented };
         if let Some(user_id) = user_id {
             filter.insert("user", user_id.object_id());
         }
-        if let Some(cap) = clock.max_lifetime {
+        if let Some(cap) = rotation.cap {
             let earliest =
-                DateTime::from_millis(clock.now.timestamp_millis().saturating_sub(millis(cap)));
+                DateTime::from_millis(rotation.now.timestamp_millis().saturating_sub(millis(cap)));
             filter.insert("started_at", doc! { "$gt": earliest });
         }
-        let refresh_expiry = add(clock.now, clock.refresh_lifetime);
-        let expires_at = match clock.max_lifetime {
+        let MetaRotation {
+            now,
+            refresh_expiry,
+            ..
+        } = rotation;
+        let expires_at = match rotation.cap {
             Some(cap) => {
                 doc! { "$min": [refresh_expiry, { "$add": ["$started_at", millis(cap)] }] }
             }
@@ -166,8 +137,8 @@ impl Store {
         let update = vec![doc! { "$set": {
             "access": { "$literal": &new_ids.access },
             "refresh": { "$literal": &new_ids.refresh },
-            "refreshed_at": clock.now,
-            "previous": { "refresh": { "$literal": presented }, "retired_at": clock.now },
+            "refreshed_at": now,
+            "previous": { "refresh": { "$literal": presented }, "retired_at": now },
             "retired": { "$slice": [
                 { "$concatArrays": [{ "$ifNull": ["$retired", []] }, [{ "$literal": presented }]] },
                 -MAX_RETIRED,
@@ -239,49 +210,5 @@ impl Store {
             Ok(())
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MINUTE: i64 = 60_000;
-
-    fn clock(now: i64, cap_minutes: Option<u64>) -> RotationClock {
-        RotationClock {
-            now: DateTime::from_millis(now),
-            refresh_lifetime: Duration::from_secs(10 * 60),
-            max_lifetime: cap_minutes.map(|m| Duration::from_secs(m * 60)),
-        }
-    }
-
-    #[test]
-    fn a_session_expires_at_refresh_expiry_or_the_cap_whichever_is_first() {
-        let started = DateTime::from_millis(0);
-        // Far from the cap: the refresh token's expiry.
-        let early = clock(5 * MINUTE, Some(60));
-        assert_eq!(early.expires_at(started).timestamp_millis(), 15 * MINUTE);
-        assert_eq!(early.entry_created_at(early.expires_at(started)), early.now);
-        // Within a refresh lifetime of the cap: the cap, and the entry's
-        // `created_at` that long before it.
-        let late = clock(55 * MINUTE, Some(60));
-        assert_eq!(late.expires_at(started).timestamp_millis(), 60 * MINUTE);
-        assert_eq!(
-            late.entry_created_at(late.expires_at(started))
-                .timestamp_millis(),
-            50 * MINUTE
-        );
-        // No cap: always the refresh expiry.
-        let open = clock(55 * MINUTE, None);
-        assert_eq!(open.expires_at(started).timestamp_millis(), 65 * MINUTE);
-    }
-
-    #[test]
-    fn the_cap_is_reached_at_its_minute_and_never_without_one() {
-        let started = DateTime::from_millis(0);
-        assert!(!clock(60 * MINUTE - 1, Some(60)).past_cap(started));
-        assert!(clock(60 * MINUTE, Some(60)).past_cap(started));
-        assert!(!clock(i64::MAX / 2, None).past_cap(started));
     }
 }

@@ -8,8 +8,8 @@
 
 use super::records::USER;
 use super::{bounded, collect, NewSession, SessionRecord, Store, StoreError};
+use crate::auth::token::TokenIds;
 use crate::ids::{SessionId, UserId};
-use crate::token::TokenIds;
 use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::ReturnDocument;
 

@@ -5,12 +5,17 @@ use super::{
     bounded, collect, decode, inserted_id, NewUser, RoleRecord, Store, StoreError, UserRecord,
 };
 use crate::ids::UserId;
+use crate::ids::Username;
 use mongodb::bson::{doc, Bson, Document};
 
 impl Store {
-    /// A user by (already lower-cased) username, with its role: one command.
-    pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        self.user_where(doc! { "username": username }).await
+    /// A user by username, with its role: one command.
+    pub async fn user_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.user_where(doc! { "username": username.as_str() })
+            .await
     }
 
     /// A user by id, with its role: one command.
@@ -18,12 +23,12 @@ impl Store {
         self.user_where(doc! { "_id": id.object_id() }).await
     }
 
-    /// Whether a user has this (lower-cased) username: one small command.
-    pub async fn username_exists(&self, username: &str) -> Result<bool, StoreError> {
+    /// Whether a user has this username: one small command.
+    pub async fn username_exists(&self, username: &Username) -> Result<bool, StoreError> {
         bounded(async {
             let found = self
                 .users::<Document>()
-                .find_one(doc! { "username": username })
+                .find_one(doc! { "username": username.as_str() })
                 .projection(doc! { "_id": 1 })
                 .await?;
             Ok(found.is_some())

@@ -356,6 +356,25 @@ async fn clear_tokens_with_a_username_ends_only_that_users_sessions() {
 }
 
 #[tokio::test]
+async fn clear_tokens_with_a_username_leaves_no_side_document_of_that_user() {
+    let mut app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
+    app.support_token().await;
+    app.support_token().await;
+    app.admin_token().await;
+    let of_sue = doc! { "user": app.support.id };
+    let before = app.db.db.collection::<Document>("session_meta");
+    assert_eq!(
+        before.count_documents(of_sue.clone()).await.expect("count"),
+        2
+    );
+    let output = AdminCli::on(&app.db).run(&["clear-tokens", "--username", "sue"]);
+    output.assert_success();
+    assert_eq!(before.count_documents(of_sue).await.expect("count"), 0);
+    // Another user's sessions, side documents included, are untouched.
+    assert_eq!(app.db.session_metas().await.len(), 1);
+}
+
+#[tokio::test]
 async fn clear_tokens_without_a_username_ends_every_session() {
     let mut app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
     let sue = app.support_token().await;

@@ -6,6 +6,7 @@ mod admin;
 mod connections;
 mod cors;
 mod graphql;
+mod layout;
 mod lockout;
 mod login;
 mod logout;

@@ -392,7 +392,7 @@ async fn hash_report_counts_a_bcrypt_mode_change_and_an_argon2id_rehash() {
     let mut argon2_login = app
         .start_with("login", &[("PASSWORD_HASH", "argon2id")])
         .await;
-    e2e::helpers::login_pair(&mut argon2_login, "pyroot", PYROOT_PASSWORD).await;
+    e2e::app::login_pair(&mut argon2_login, "pyroot", PYROOT_PASSWORD).await;
     assert_eq!(hash_report(&app), (1, 2));
 }
 

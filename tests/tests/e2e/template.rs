@@ -600,7 +600,10 @@ fn security_events_are_counted_from_the_functions_log_lines() {
     // The filters match what the code logs: every event line carries its
     // name, from the audit trail's one list, as a top-level `event` field
     // (the `sessions::events` tests read those lines from the binaries).
-    let logged: Vec<&str> = shared::audit::Event::ALL.iter().map(|e| e.name()).collect();
+    let logged: Vec<&str> = shared::runtime::audit::Event::ALL
+        .iter()
+        .map(|e| e.name())
+        .collect();
     for event in ["login_locked", "refresh_token_reused"] {
         assert!(
             logged.contains(&event),

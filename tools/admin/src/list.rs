@@ -3,7 +3,7 @@
 
 use crate::Refusal;
 use serde_json::json;
-use shared::directory;
+use shared::accounts::directory;
 use shared::store::{Store, UserRecord};
 
 /// Users per read: the directory's page, so a large collection is never one
@@ -22,7 +22,7 @@ pub struct Row {
 impl From<UserRecord> for Row {
     fn from(user: UserRecord) -> Self {
         Row {
-            username: user.username,
+            username: user.username.to_string(),
             role: user.role.map(|role| role.name),
             active: user.active,
             change_password: user.change_password,

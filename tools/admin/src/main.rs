@@ -11,99 +11,21 @@
 //! Everything goes through `shared`, as the functions do: the same rules,
 //! messages, indexes and session handling.
 
+mod cli;
 mod list;
 mod password;
 
-use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser, Subcommand};
-use mongodb::bson::Document;
+use clap::Parser;
+use cli::{usage_error, Cli, Command};
 use secrecy::SecretString;
-use shared::accounts::{self, AccountError, Actor, NewAccount};
-use shared::response::error_chain;
+use shared::accounts::{self, directory, AccountError, Actor, NewAccount};
+use shared::error::error_chain;
+use shared::runtime::setup::{self, Index, InitIndexError};
+use shared::sessions::{end, lockout};
 use shared::settings::AdminSettings;
-use shared::setup::{self, Index, InitIndexError};
 use shared::store::{Store, StoreError, UserRecord};
-use shared::{directory, lockout, session, ServiceError};
+use shared::{ServiceError, Username};
 use std::process::ExitCode;
-
-const ENVIRONMENT: &str = "\
-Settings are read as the functions read them: from the environment, or from the
-AWS Secrets Manager secret AUTH_SECRET_ID names (its values win):
-  MONGODB_URI (required), MONGODB_DATABASE (auth), USERNAME_MIN_LENGTH (3),
-  PASSWORD_MIN_LENGTH (8), PASSWORD_HASH (argon2id),
-  REFRESH_TOKEN_EXPIRE_MINUTES (10080, the session expiry index's lifetime).
-Exit codes: 0 done, 1 refused (the reason on stderr), 2 usage error.";
-
-#[derive(Parser)]
-#[command(
-    name = "auth-admin",
-    version,
-    about = "Administer the auth service's database: indexes, roles, users, sessions",
-    after_help = ENVIRONMENT
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Create every index the service relies on, the TTL indexes included
-    /// (idempotent; safe on a database the Python service made)
-    Init,
-    /// Create a role
-    RoleNew {
-        /// The role's name
-        #[arg(long)]
-        name: String,
-        /// The role's permissions, a JSON object
-        #[arg(long, value_name = "JSON", value_parser = permissions)]
-        permissions: Option<Document>,
-    },
-    /// Create a user; the password comes from a hidden prompt (asked twice) or,
-    /// with --password-stdin, from the first line of standard input
-    UserNew {
-        /// The role's name; the role must exist
-        #[arg(long)]
-        role: String,
-        /// The username (stored lower-cased)
-        #[arg(long)]
-        username: String,
-        /// Read the password from the first line of standard input (for
-        /// scripts); required when standard input is not a terminal
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// List every user: username, role, active, change_password
-    UserList {
-        /// Print a JSON array instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Deactivate a user: they can't log in, and their sessions end
-    UserDeactivate {
-        #[arg(long)]
-        username: String,
-    },
-    /// Activate a user again
-    UserActivate {
-        #[arg(long)]
-        username: String,
-    },
-    /// End sessions: every user's, or with --username one user's
-    ClearTokens {
-        /// End only this user's sessions
-        #[arg(long)]
-        username: Option<String>,
-    },
-    /// Forget a username's failed logins, lifting a lockout
-    Unlock {
-        #[arg(long)]
-        username: String,
-    },
-    /// Count the users per password scheme (bcrypt is the Python service's)
-    HashReport,
-}
 
 /// Why a command did not do what was asked, in one line for stderr.
 #[derive(Debug)]
@@ -172,7 +94,7 @@ async fn run(command: Command) -> Result<String, Refusal> {
         ),
         _ => None,
     };
-    let settings = setup::settings_for_administration()
+    let settings = AdminSettings::load()
         .await
         .map_err(|e| Refusal(e.to_string()))?;
     if let Command::Init = command {
@@ -214,7 +136,7 @@ async fn run(command: Command) -> Result<String, Refusal> {
                 .map_err(|e| Refusal::account(e, &username))?;
             Ok(format!(
                 "{}: deactivated, sessions ended",
-                user.username.escape_debug()
+                user.username.as_str().escape_debug()
             ))
         }
         Command::UserActivate { username } => {
@@ -222,28 +144,36 @@ async fn run(command: Command) -> Result<String, Refusal> {
             accounts::set_active(&store, Actor::Operator, user.id, true)
                 .await
                 .map_err(|e| Refusal::account(e, &username))?;
-            Ok(format!("{}: activated", user.username.escape_debug()))
+            Ok(format!(
+                "{}: activated",
+                user.username.as_str().escape_debug()
+            ))
         }
         Command::ClearTokens { username: None } => {
-            let ended = session::end_all(&store).await.map_err(Refusal::store)?;
+            let ended = end::end_all(&store).await.map_err(Refusal::store)?;
             Ok(format!("{ended} sessions ended"))
         }
         Command::ClearTokens {
             username: Some(username),
         } => {
             let user = find_user(&store, &username).await?;
-            let ended = session::end_all_of(&store, user.id)
+            let ended = end::end_sessions_of(&store, user.id, None)
                 .await
                 .map_err(Refusal::store)?;
             Ok(format!(
                 "{}: {ended} sessions ended",
-                user.username.escape_debug()
+                user.username.as_str().escape_debug()
             ))
         }
         Command::Unlock { username } => {
-            let had = lockout::unlock(&store, &username)
-                .await
-                .map_err(Refusal::store)?;
+            // A name that can't be a username never logged in, so has no
+            // failures either.
+            let had = match Username::parse(&username) {
+                Ok(name) => lockout::unlock(&store, &name)
+                    .await
+                    .map_err(Refusal::store)?,
+                Err(_) => false,
+            };
             let username = username.escape_debug();
             Ok(if had {
                 format!("{username}: failed logins forgotten, unlocked")
@@ -304,49 +234,24 @@ async fn user_new(
         .await
         .map_err(|err| match err {
             AccountError::RoleDoesNotExist => Refusal(format!("role {role:?} does not exist")),
-            other => Refusal::account(other, &username.to_lowercase()),
+            other => Refusal::account(other, &stored_form(&username)),
         })?;
     Ok(format!(
         "user {} created ({})",
-        user.username.escape_debug(),
+        user.username.as_str().escape_debug(),
         user.id
     ))
 }
 
-/// Exits with a usage error (code 2) in clap's words and format, showing the
-/// usage of `subcommand`.
-fn usage_error(subcommand: &str, message: &str) -> ! {
-    let mut cli = Cli::command();
-    cli.build();
-    let mut command = cli.find_subcommand(subcommand).cloned().unwrap_or(cli);
-    command
-        .error(ErrorKind::MissingRequiredArgument, message)
-        .exit()
+/// `username` as it would be stored (lower-cased), for a message about it.
+fn stored_form(username: &str) -> String {
+    Username::parse(username).map_or_else(|_| username.to_owned(), |name| name.to_string())
 }
 
 async fn find_user(store: &Store, username: &str) -> Result<UserRecord, Refusal> {
-    directory::user_named(store, username)
+    let name = Username::parse(username).map_err(|_| no_such_user(username))?;
+    directory::user_named(store, &name)
         .await
         .map_err(Refusal::store)?
         .ok_or_else(|| no_such_user(username))
-}
-
-/// `--permissions`: a JSON object, stored as the role's `permissions`.
-fn permissions(json: &str) -> Result<Document, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
-    match mongodb::bson::to_bson(&value) {
-        Ok(mongodb::bson::Bson::Document(document)) => Ok(document),
-        _ => Err("must be a JSON object".to_owned()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_command_line_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
 }

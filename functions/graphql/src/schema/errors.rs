@@ -3,8 +3,8 @@
 
 use async_graphql::{Error, ErrorExtensions, ServerError, Value};
 use shared::accounts::AccountError;
+use shared::error::error_chain;
 use shared::lambda_http::http::StatusCode;
-use shared::response::error_chain;
 use shared::store::StoreError;
 use shared::ServiceError;
 

@@ -10,7 +10,7 @@ pub use query::Query;
 
 use crate::access::{AccessControl, AccessRules, IntrospectionEnabled};
 use async_graphql::{Context, EmptySubscription, Schema};
-use shared::guard::Caller;
+use shared::auth::guard::Caller;
 use shared::http::Origin;
 use shared::{App, UserId};
 use std::sync::Arc;

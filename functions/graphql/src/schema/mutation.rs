@@ -5,8 +5,8 @@ use crate::ids;
 use async_graphql::{Context, Object, Result};
 use secrecy::{ExposeSecret, SecretString};
 use shared::accounts::{self, Actor, NewAccount, PasswordChangeForm};
-use shared::audit::{Event, Record};
-use shared::{session, session_list, SessionId, UserId};
+use shared::sessions::{list, refresh};
+use shared::SessionId;
 
 pub struct Mutation;
 
@@ -32,15 +32,10 @@ impl Mutation {
             &caller.user,
             keep,
             change,
+            origin(ctx),
         )
         .await
         .map_err(from_account)?;
-        Event::PasswordChanged.record(&Record {
-            user_id: Some(caller.user.id),
-            username: Some(&caller.user.username),
-            session_id: keep,
-            ..Record::from(origin(ctx))
-        });
         Ok(Some(UpdatePassword { ok: true }))
     }
 
@@ -59,7 +54,6 @@ impl Mutation {
         let user = accounts::create_user(&app.store, app.settings.accounts, actor(ctx), account)
             .await
             .map_err(from_account)?;
-        audit(ctx, Event::UserCreated, user.id, Some(&user.username));
         Ok(Some(CreateUser { user: User(user) }))
     }
 
@@ -74,7 +68,6 @@ impl Mutation {
         let user = accounts::update_user(store, actor(ctx), id, change_password, active)
             .await
             .map_err(from_account)?;
-        audit(ctx, Event::UserUpdated, user.id, Some(&user.username));
         Ok(Some(UpdateUser { user: User(user) }))
     }
 
@@ -87,7 +80,6 @@ impl Mutation {
         accounts::delete_user(&app(ctx).store, actor(ctx), id)
             .await
             .map_err(from_account)?;
-        audit(ctx, Event::UserDeleted, id, None);
         Ok(Some(DeleteUser { ok: true }))
     }
 
@@ -104,7 +96,6 @@ impl Mutation {
         let password = accounts::reset_password(&app.store, rules, actor(ctx), length, id)
             .await
             .map_err(from_account)?;
-        audit(ctx, Event::PasswordReset, id, None);
         Ok(Some(ResetPassword {
             password: password.expose_secret().to_owned(),
         }))
@@ -118,7 +109,7 @@ impl Mutation {
     ) -> Result<Option<RefreshToken>> {
         let app = app(ctx);
         let user_id = identity(ctx).user_id;
-        let tokens = session::refresh(app, &input.refresh_token, user_id, origin(ctx))
+        let tokens = refresh::refresh(app, &input.refresh_token, user_id, origin(ctx))
             .await
             .map_err(from_service)?;
         Ok(Some(RefreshToken {
@@ -139,21 +130,9 @@ impl Mutation {
         let caller = identity(ctx).caller.as_ref().ok_or_else(unauthorized)?;
         let id = ids::session_id(&input.id).ok_or_else(id_not_valid)?;
         let admin = may_manage_sessions(ctx).then(|| actor(ctx));
-        let owner = session_list::end_session(&app(ctx).store, caller.user.id, id, admin)
+        list::end_session(&app(ctx).store, &caller.user, id, admin, origin(ctx))
             .await
             .map_err(from_account)?;
-        let mut record = Record {
-            user_id: Some(owner),
-            session_id: Some(id),
-            ..Record::from(origin(ctx))
-        };
-        if owner == caller.user.id {
-            record.username = Some(&caller.user.username);
-        } else {
-            record.actor_id = Some(caller.user.id);
-            record.actor = Some(&caller.user.username);
-        }
-        Event::SessionEnded.record(&record);
         Ok(Some(EndSession { ok: true }))
     }
 
@@ -161,41 +140,21 @@ impl Mutation {
     async fn end_other_sessions(&self, ctx: &Context<'_>) -> Result<Option<EndOtherSessions>> {
         let caller = identity(ctx).caller.as_ref().ok_or_else(unauthorized)?;
         let keep: Option<SessionId> = caller.session.as_ref().map(|s| s.id);
-        let ended = session_list::end_sessions_of(&app(ctx).store, caller.user.id, keep)
+        list::end_other_sessions(&app(ctx).store, &caller.user, keep, origin(ctx))
             .await
             .map_err(from_store)?;
-        Event::SessionsEnded.record(&Record {
-            user_id: Some(caller.user.id),
-            username: Some(&caller.user.username),
-            session_id: keep,
-            count: Some(ended),
-            ..Record::from(origin(ctx))
-        });
         Ok(Some(EndOtherSessions { ok: true }))
     }
 }
 
-/// An administrator's action on user `user_id`, with the caller as actor.
-fn audit(ctx: &Context<'_>, event: Event, user_id: UserId, username: Option<&str>) {
-    let caller = identity(ctx).caller.as_ref();
-    event.record(&Record {
-        user_id: Some(user_id),
-        username,
-        actor_id: caller.map(|c| c.user.id),
-        actor: caller.map(|c| c.user.username.as_str()),
-        ..Record::from(origin(ctx))
-    });
-}
-
-/// The caller as `PROTECTED_ROLES` sees them; an anonymous caller (if a rule
-/// lets one this far) holds no role at all.
+/// The caller as `PROTECTED_ROLES` and the audit trail see them; an anonymous
+/// caller (if a rule lets one this far) holds no role at all.
 fn actor<'a>(ctx: &Context<'a>) -> Actor<'a> {
-    let role = identity(ctx)
-        .caller
-        .as_ref()
-        .map_or("", |caller| caller.role.name.as_str());
+    let caller = identity(ctx).caller.as_ref();
     Actor::Caller {
-        role,
+        role: caller.map_or("", |caller| caller.role.name.as_str()),
         protected: &app(ctx).settings.protected_roles,
+        user: caller.map(|caller| (caller.user.id, &caller.user.username)),
+        origin: origin(ctx),
     }
 }

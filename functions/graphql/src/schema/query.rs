@@ -3,7 +3,7 @@ use super::types::{sessions_of, PageInfo, Role, Session, User, UserConnection, U
 use super::{app, identity};
 use crate::ids;
 use async_graphql::{Context, Object, Result, ID};
-use shared::directory;
+use shared::accounts::directory;
 
 /// Page size when `first` is not given, and the most one page may hold.
 const DEFAULT_PAGE: i32 = 20;

@@ -8,7 +8,7 @@ use async_graphql::{
     Context, InputObject, InputValueError, InputValueResult, Object, Result, Scalar, ScalarType,
     SimpleObject, Value, ID,
 };
-use shared::session_list::{self, iso8601, SessionView};
+use shared::sessions::list::{self, iso8601, SessionView};
 use shared::store::{RoleRecord, UserRecord};
 
 pub struct User(pub UserRecord);
@@ -20,7 +20,7 @@ impl User {
         ID(ids::to_global("User", &self.0.id))
     }
     async fn username(&self) -> &str {
-        &self.0.username
+        self.0.username.as_str()
     }
     async fn active(&self) -> bool {
         self.0.active
@@ -52,7 +52,7 @@ pub async fn sessions_of(ctx: &Context<'_>, user_id: shared::UserId) -> Result<V
         .as_ref()
         .and_then(|caller| caller.session.as_ref())
         .map(|session| session.id);
-    let sessions = session_list::list(app(ctx), user_id, current)
+    let sessions = list::list(app(ctx), user_id, current)
         .await
         .map_err(from_store)?;
     Ok(sessions.into_iter().map(Session).collect())

@@ -1,0 +1,158 @@
+//! The bearer check in front of logout and graphql, with the Python decorator's
+//! order of checks and messages.
+
+use crate::auth::token::AccessClaims;
+use crate::error::ServiceError;
+use crate::ids::UserId;
+use crate::runtime::app::App;
+use crate::store::{RoleRecord, SessionRecord, UserRecord};
+
+/// What the guard does with a user whose `change_password` flag is set (when
+/// `REQUIRE_PASSWORD_CHANGE` is on): refuse the call, or let it through because
+/// it is one the user needs in order to change the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnPendingPasswordChange {
+    Refuse,
+    Allow,
+}
+
+/// An authenticated caller.
+#[derive(Debug)]
+pub struct Caller {
+    pub user: UserRecord,
+    pub role: RoleRecord,
+    /// The whitelist entry of the token in use (`None` with the whitelist off).
+    pub session: Option<SessionRecord>,
+    pub claims: AccessClaims,
+}
+
+/// Checks `Authorization: Bearer <access token>` and loads the caller, in at most
+/// two database commands, sent concurrently.
+pub async fn authenticate(
+    app: &App,
+    authorization: Option<&str>,
+    pending_change: OnPendingPasswordChange,
+) -> Result<Caller, ServiceError> {
+    check(app, authorization, pending_change, Session::Read).await
+}
+
+/// The guard of logout, which ends the token's session: the whitelist entry is
+/// removed by the command that looks it up, sent with the read of the user, so
+/// logout takes one wait instead of two. The checks then run as
+/// [`authenticate`]'s (a pending password change allowed: a user must always
+/// be able to end a session). If they refuse, the entry of the token is gone
+/// anyway, which is what a logout asks for.
+pub async fn authenticate_ending_session(
+    app: &App,
+    authorization: Option<&str>,
+) -> Result<Caller, ServiceError> {
+    check(
+        app,
+        authorization,
+        OnPendingPasswordChange::Allow,
+        Session::End,
+    )
+    .await
+}
+
+/// What the guard does with the token's whitelist entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Session {
+    Read,
+    End,
+}
+
+async fn check(
+    app: &App,
+    authorization: Option<&str>,
+    pending_change: OnPendingPasswordChange,
+    use_of_session: Session,
+) -> Result<Caller, ServiceError> {
+    let token = bearer_token(authorization).ok_or(ServiceError::Unauthorized)?;
+    let claims = app.keys().verify_access(token)?;
+    let user_id = UserId::from_subject(&claims.sub).ok_or(ServiceError::InvalidToken)?;
+
+    let session = async {
+        match (app.settings.use_whitelist, use_of_session) {
+            (false, _) => Ok(None),
+            (true, Session::Read) => app.store.session_by_access(&claims.uuid).await,
+            (true, Session::End) => {
+                app.store
+                    .take_session_by_access(&claims.uuid, user_id)
+                    .await
+            }
+        }
+    };
+    let (session, user) = tokio::try_join!(session, app.store.user_by_id(user_id))?;
+
+    if app.settings.use_whitelist {
+        match &session {
+            Some(entry) if entry.user_id() == user_id => {}
+            // Not whitelisted (logged out, replaced) or whitelisted for someone else.
+            _ => return Err(ServiceError::Unauthorized),
+        }
+    }
+    let Some(mut user) = user else {
+        return Err(ServiceError::Unauthorized);
+    };
+    if !user.active {
+        return Err(ServiceError::Unauthorized);
+    }
+    let role = match user.role.take() {
+        Some(role) if app.settings.allowed_roles.permits(&role.name) => role,
+        _ => return Err(ServiceError::Unauthorized),
+    };
+    if app.settings.require_password_change
+        && user.change_password
+        && pending_change == OnPendingPasswordChange::Refuse
+    {
+        return Err(ServiceError::PasswordChangeRequired);
+    }
+    Ok(Caller {
+        user,
+        role,
+        session,
+        claims,
+    })
+}
+
+/// Whose the bearer token is, for a call where the token need not be live (a
+/// refresh-only request: the refresh token is the credential). It must still
+/// carry our signature; it may have expired or been logged out.
+pub fn token_owner(app: &App, authorization: &str) -> Result<UserId, ServiceError> {
+    let token = bearer_token(Some(authorization)).ok_or(ServiceError::Unauthorized)?;
+    let claims = app.keys().verify_access_signature(token)?;
+    UserId::from_subject(&claims.sub).ok_or(ServiceError::InvalidToken)
+}
+
+/// The token of an `Authorization` header that is exactly `Bearer <token>`.
+pub fn bearer_token(header: Option<&str>) -> Option<&str> {
+    let mut parts = header?.split(' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("Bearer"), Some(token), None) if !token.is_empty() => Some(token),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn only_exactly_bearer_space_token_is_accepted() {
+        assert_eq!(bearer_token(Some("Bearer abc")), Some("abc"));
+        for header in [
+            None,
+            Some(""),
+            Some("Bearer"),
+            Some("Bearer "),
+            Some("bearer abc"),
+            Some("Basic abc"),
+            Some("Bearer  abc"),
+            Some("Bearer abc def"),
+            Some("Token abc"),
+        ] {
+            assert_eq!(bearer_token(header), None, "{header:?}");
+        }
+    }
+}
