@@ -5,6 +5,7 @@
 pub mod admin_cli;
 pub mod app;
 pub mod db;
+pub mod domain;
 pub mod events;
 pub mod function;
 pub mod helpers;

@@ -5,6 +5,7 @@
 mod admin;
 mod connections;
 mod cors;
+mod domain;
 mod graphql;
 mod layout;
 mod lockout;
