@@ -22,7 +22,7 @@ pub enum AccountError {
     SameAsCurrent,
     #[error("not_found")]
     NotFound,
-    /// A protected role is beyond the caller (see [`Actor`]).
+    /// A protected role is beyond the caller (see [`super::Actor`]).
     #[error("unauthorized")]
     Unauthorized,
     #[error(transparent)]

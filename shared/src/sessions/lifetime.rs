@@ -17,6 +17,26 @@ pub struct RotationClock {
 }
 
 impl RotationClock {
+    /// The clock of a request arriving `now` at `app`.
+    pub fn of(app: &App, now: DateTime) -> Self {
+        let minutes = u64::from(app.settings.refresh_token_expire_minutes);
+        RotationClock {
+            now,
+            refresh_lifetime: Duration::from_secs(minutes * 60),
+            max_lifetime: app.settings.sessions.max_lifetime,
+        }
+    }
+
+    /// What a rotation at this clock writes: the database computes the new
+    /// expiry from the session's own start (see [`RotationClock::expires_at`]).
+    pub fn rotation(&self) -> MetaRotation {
+        MetaRotation {
+            now: self.now,
+            refresh_expiry: add(self.now, self.refresh_lifetime),
+            cap: self.max_lifetime,
+        }
+    }
+
     /// When a session started at `started_at` and refreshed now stops being
     /// refreshable: the refresh token's expiry or the cap, whichever is first.
     pub fn expires_at(&self, started_at: DateTime) -> DateTime {
@@ -53,28 +73,6 @@ fn add(at: DateTime, duration: Duration) -> DateTime {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
-impl RotationClock {
-    /// The clock of a request arriving `now` at `app`.
-    pub fn of(app: &App, now: DateTime) -> Self {
-        let minutes = u64::from(app.settings.refresh_token_expire_minutes);
-        RotationClock {
-            now,
-            refresh_lifetime: Duration::from_secs(minutes * 60),
-            max_lifetime: app.settings.sessions.max_lifetime,
-        }
-    }
-
-    /// What a rotation at this clock writes: the database computes the new
-    /// expiry from the session's own start (see [`RotationClock::expires_at`]).
-    pub fn rotation(&self) -> MetaRotation {
-        MetaRotation {
-            now: self.now,
-            refresh_expiry: add(self.now, self.refresh_lifetime),
-            cap: self.max_lifetime,
-        }
-    }
 }
 
 #[cfg(test)]

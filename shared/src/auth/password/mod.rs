@@ -8,7 +8,7 @@
 //! nothing is rehashed, so the Python service can verify every password.
 //! Hashing is CPU-bound for tens of milliseconds, so the async entry points run it
 //! on tokio's blocking pool instead of stalling the executor. Every argon2 call
-//! works in the container's one kept memory block ([`memory`]).
+//! works in the container's one kept memory block (`memory.rs`).
 
 mod memory;
 pub mod timing;
