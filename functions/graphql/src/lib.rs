@@ -20,7 +20,7 @@ use request::RequestError;
 use schema::{AuthSchema, Identity};
 use settings::GraphqlSettings;
 use shared::accounts::directory;
-use shared::auth::guard::{self, OnPendingPasswordChange};
+use shared::auth::guard::{self, OnPendingPasswordChange, SentAlong};
 use shared::http::{self, response};
 use shared::lambda_http::{self, Body, Request, Response};
 use shared::{serve, App, ServiceError};
@@ -103,18 +103,18 @@ async fn identify(
         return Ok((Identity::default(), None));
     };
     if scope == Scope::RefreshOnly {
-        let user_id = guard::token_owner(app, header)?;
+        let sent_along = guard::token_owner(app, header)?;
         let role = if service.access.allows(REFRESH_TOKEN, None) {
             None
         } else {
-            directory::user(&app.store, user_id)
+            directory::user(&app.store, sent_along.user_id)
                 .await?
                 .and_then(|user| user.role)
                 .map(|role| role.name)
         };
         let identity = Identity {
             caller: None,
-            user_id: Some(user_id),
+            sent_along: Some(sent_along),
         };
         return Ok((identity, role));
     }
@@ -126,7 +126,10 @@ async fn identify(
     let caller = guard::authenticate(app, Some(header), pending_change).await?;
     let role = Some(caller.role.name.clone());
     let identity = Identity {
-        user_id: Some(caller.user.id),
+        sent_along: Some(SentAlong {
+            user_id: caller.user.id,
+            live: true,
+        }),
         caller: Some(caller),
     };
     Ok((identity, role))

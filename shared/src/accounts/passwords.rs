@@ -8,24 +8,31 @@ use crate::auth::password::{self, Verdict};
 use crate::error::{FieldErrors, ServiceError};
 use crate::http::request::Origin;
 use crate::ids::{SessionId, UserId};
+use crate::runtime::app::App;
 use crate::runtime::audit::{Event, Record};
 use crate::sessions::end::end_sessions_of;
+use crate::sessions::lockout;
 use crate::settings::AccountRules;
 use crate::store::{Store, UserRecord};
 use crate::validate::StringField;
 use secrecy::{ExposeSecret, SecretString};
 
+/// The audit trail's `reason` for a check of the current password.
+pub const CURRENT_PASSWORD: &str = "current_password";
+
 /// The caller changes their own password: confirmation, current password and
-/// novelty checked in the Python service's order. Success clears
+/// novelty checked in the Python service's order. The current password is
+/// checked like a login's: counted on the username first, refused unhashed
+/// while it is locked out ([`lockout::admit_check`]). Success clears
 /// `change_password` and ends the caller's other sessions, keeping `keep_session`.
 pub async fn change_own_password(
-    store: &Store,
-    rules: AccountRules,
+    app: &App,
     user: &UserRecord,
     keep_session: Option<SessionId>,
     change: PasswordChangeForm,
     origin: &Origin,
 ) -> Result<(), AccountError> {
+    let (store, rules) = (&app.store, app.settings.accounts);
     let field = StringField::new_password(rules, "new_password");
     if let Some(reason) = field.check(change.new_password.expose_secret()) {
         return Err(AccountError::Invalid(FieldErrors::from([(
@@ -36,6 +43,7 @@ pub async fn change_own_password(
     if change.new_password.expose_secret() != change.password_confirmed.expose_secret() {
         return Err(AccountError::PasswordsDontMatch);
     }
+    let attempt = lockout::admit_check(app, &user.username, origin, CURRENT_PASSWORD).await?;
     let stored = user.password_hash.expose_secret().to_owned();
     let verdict = password::verify_off_executor(
         rules.password_hash,
@@ -45,17 +53,32 @@ pub async fn change_own_password(
     .await
     .map_err(ServiceError::from)?;
     if verdict == Verdict::Mismatch {
+        Event::LoginFailed.record(&Record {
+            user_id: Some(user.id),
+            username: Some(&user.username),
+            reason: Some(CURRENT_PASSWORD),
+            ..Record::from(origin)
+        });
         return Err(AccountError::CurrentPasswordDontMatch);
     }
+    // The right password clears the count, as a login does: here sent with
+    // the sessions' ending (one wait), or alone when the change stops here.
+    let clear = lockout::after_success(app, &user.username, attempt);
     if change.current_password.expose_secret() == change.new_password.expose_secret() {
+        clear.await;
         return Err(AccountError::SameAsCurrent);
     }
-    let hash = password::hash_off_executor(rules.password_hash, change.new_password)
-        .await
-        .map_err(ServiceError::from)?;
+    let hash = match password::hash_off_executor(rules.password_hash, change.new_password).await {
+        Ok(hash) => hash,
+        Err(err) => {
+            clear.await;
+            return Err(ServiceError::from(err).into());
+        }
+    };
     // Sessions end first: if the second write fails, no session (perhaps an
     // attacker's) outlives the attempt.
-    end_sessions_of(store, user.id, keep_session).await?;
+    let (ended, ()) = tokio::join!(end_sessions_of(store, user.id, keep_session), clear);
+    ended?;
     if !store.set_password(user.id, &hash, false).await? {
         return Err(AccountError::NotFound);
     }

@@ -116,13 +116,35 @@ async fn check(
     })
 }
 
-/// Whose the bearer token is, for a call where the token need not be live (a
-/// refresh-only request: the refresh token is the credential). It must still
-/// carry our signature; it may have expired or been logged out.
-pub fn token_owner(app: &App, authorization: &str) -> Result<UserId, ServiceError> {
+/// Whether `user` may hold a session here: active, with a role
+/// `ALLOWED_ROLES` permits. The guard's last checks, and a refresh's.
+pub fn admits(app: &App, user: &UserRecord) -> bool {
+    user.active
+        && user
+            .role
+            .as_ref()
+            .is_some_and(|role| app.settings.allowed_roles.permits(&role.name))
+}
+
+/// An access token sent along with a call where it need not be live (a
+/// refresh-only request: the refresh token is the credential): whose it is,
+/// and whether it is still unexpired. Never a caller: see
+/// [`crate::sessions::refresh`] for what it may and may not do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentAlong {
+    pub user_id: UserId,
+    pub live: bool,
+}
+
+/// The bearer token's owner, for a call where the token need not be live. It
+/// must still carry our signature; it may have expired or been logged out.
+pub fn token_owner(app: &App, authorization: &str) -> Result<SentAlong, ServiceError> {
     let token = bearer_token(Some(authorization)).ok_or(ServiceError::Unauthorized)?;
     let claims = app.keys().verify_access_signature(token)?;
-    UserId::from_subject(&claims.sub).ok_or(ServiceError::InvalidToken)
+    let user_id = UserId::from_subject(&claims.sub).ok_or(ServiceError::InvalidToken)?;
+    // Live exactly when the full check (expiry included) passes.
+    let live = app.keys().verify_access(token).is_ok();
+    Ok(SentAlong { user_id, live })
 }
 
 /// The token of an `Authorization` header that is exactly `Bearer <token>`.

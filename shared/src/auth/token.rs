@@ -2,9 +2,11 @@
 //! from either service are accepted by the other while their whitelist entry lives.
 //!
 //! Access claims: `exp`, `iat`, `sub` (user id hex), `uuid`. Refresh claims: `exp`,
-//! `uuid`. Each kind is decoded with unknown fields denied, so an access token can
-//! never pass as a refresh token or the reverse (RFC 8725 3.12) even though the
-//! Python format carries no explicit type claim.
+//! `uuid`, and from this service `sub` too (the Python service reads only `uuid`
+//! from a refresh token, and issues none with `sub`). Each kind is decoded with
+//! unknown fields denied, so an access token (which has `iat`) can never pass
+//! as a refresh token, nor a refresh token (which has none) as an access token
+//! (RFC 8725 3.12), though the Python format carries no explicit type claim.
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -26,6 +28,9 @@ pub struct AccessClaims {
 pub struct RefreshClaims {
     pub exp: i64,
     pub uuid: String,
+    /// The user the pair was issued to; absent from the Python service's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
 }
 
 /// A freshly signed pair and the identifiers the whitelist keeps for it.
@@ -142,6 +147,7 @@ impl TokenKeys {
         let refresh = RefreshClaims {
             exp: now + i64::from(lifetimes.refresh_minutes) * 60,
             uuid: ids.refresh,
+            sub: Some(user_id.to_owned()),
         };
         Ok(TokenPair {
             access_token: self.sign(&access)?,

@@ -1,5 +1,7 @@
-//! Brute-force resistance for login: per username (known or not, so nothing is
-//! enumerated) and per source IP. The counts live in MongoDB and hold across
+//! Brute-force resistance for every password check: per username (known or
+//! not, so nothing is enumerated) and, at login, per source IP. One count per
+//! username across login and `update_password`'s current password: a guess
+//! is a guess. The counts live in MongoDB and hold across
 //! containers and concurrent requests: an attempt is counted atomically before
 //! its password is checked, so N concurrent wrong guesses check at most
 //! `LOGIN_MAX_FAILURES` passwords.
@@ -49,22 +51,55 @@ pub async fn admit(
     let now = DateTime::now();
     let state = app.store.login_state(username, ip).await?;
     if let Some(until) = locked_until(&state, &limits, now) {
-        return Err(locked(username, origin, now, until));
+        return Err(locked(username, origin, now, until, None));
     }
     if limits.max_failures == 0 {
         return Ok((state.user, Attempt::Uncounted));
     }
+    reserve(app, username, origin, now, None).await?;
+    Ok((state.user, Attempt::Counted))
+}
+
+/// Before a check of `username`'s password outside login (`update_password`'s
+/// current password; any re-authentication): the attempt is counted on the
+/// username as a login's is, in one atomic command, so aliases, batches and
+/// concurrent requests check no more passwords than separate logins would.
+/// `TooManyAttempts` while locked, before any hashing, logged as
+/// `login_locked` with `reason`.
+pub async fn admit_check(
+    app: &App,
+    username: &Username,
+    origin: &Origin,
+    reason: &'static str,
+) -> Result<Attempt, ServiceError> {
+    if app.settings.lockout.max_failures == 0 {
+        return Ok(Attempt::Uncounted);
+    }
+    reserve(app, username, origin, DateTime::now(), Some(reason)).await?;
+    Ok(Attempt::Counted)
+}
+
+/// Counts an attempt on `username`, unless it is locked (`TooManyAttempts`).
+async fn reserve(
+    app: &App,
+    username: &Username,
+    origin: &Origin,
+    now: DateTime,
+    reason: Option<&'static str>,
+) -> Result<(), ServiceError> {
+    let limits = app.settings.lockout;
     let (max, cap) = (limits.max_failures, limits.max_lock);
     let reservation = app
         .store
         .reserve_attempt(username, now, timing::floor(), max, cap)
         .await?;
-    // Locked by a concurrent attempt since the state was read: nothing counted.
+    // Locked (at login: by a concurrent attempt since the state was read):
+    // nothing counted.
     if !reservation.counted {
         let until = reservation.locked_until.unwrap_or(now);
-        return Err(locked(username, origin, now, until));
+        return Err(locked(username, origin, now, until, reason));
     }
-    Ok((state.user, Attempt::Counted))
+    Ok(())
 }
 
 /// After a refused password: the username's failure is already counted; the
@@ -114,7 +149,13 @@ fn locked_until(state: &LoginState, limits: &LockoutSettings, now: DateTime) -> 
 }
 
 /// The refusal for a locked attempt, logged once as `login_locked`.
-fn locked(username: &Username, origin: &Origin, now: DateTime, until: DateTime) -> ServiceError {
+fn locked(
+    username: &Username,
+    origin: &Origin,
+    now: DateTime,
+    until: DateTime,
+    reason: Option<&'static str>,
+) -> ServiceError {
     let millis = until
         .timestamp_millis()
         .saturating_sub(now.timestamp_millis());
@@ -123,6 +164,7 @@ fn locked(username: &Username, origin: &Origin, now: DateTime, until: DateTime) 
     Event::LoginLocked.record(&Record {
         username: Some(username),
         retry_after_seconds: Some(retry_after_seconds),
+        reason,
         ..Record::from(origin)
     });
     ServiceError::TooManyAttempts {

@@ -12,6 +12,7 @@
 //! - [`login`]: credentials to a token pair and a new session;
 //! - [`lockout`]: per-username and per-IP failure counts before any hashing;
 //! - [`refresh`]: rotation, reuse detection and the grace window;
+//! - [`unlisted`]: refreshing with the whitelist off;
 //! - [`lifetime`]: how long a session lives (refresh lifetime, absolute cap);
 //! - [`list`]: the sessions a user sees, and ending one of them;
 //! - [`logout`]: the bearer token's session ends;
@@ -24,3 +25,4 @@ pub mod lockout;
 pub mod login;
 pub mod logout;
 pub mod refresh;
+pub mod unlisted;

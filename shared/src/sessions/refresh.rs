@@ -16,6 +16,7 @@
 //! Sessions without a side document (the Python service's, or opened before
 //! side documents existed) are rotated in the whitelist as before, and get one.
 
+use crate::auth::guard::{self, SentAlong};
 use crate::auth::token::{TokenIds, TokenPair};
 use crate::error::ServiceError;
 use crate::http::Origin;
@@ -23,6 +24,7 @@ use crate::ids::UserId;
 use crate::runtime::app::App;
 use crate::runtime::audit::{Event, Record};
 use crate::sessions::lifetime::RotationClock;
+use crate::sessions::unlisted;
 use crate::store::{PreviousRefresh, SessionMeta, StoreError, UserRecord};
 use mongodb::bson::DateTime;
 use std::time::Duration;
@@ -35,19 +37,19 @@ const ROTATION_WAIT_STEP: Duration = Duration::from_millis(25);
 const ROTATION_WAIT_STEPS: u32 = 40;
 
 /// Trades a refresh token for a new pair. The refresh token is the credential;
-/// `user_id`, the user of an access token sent along, if any, must own it.
-/// With the whitelist off, a refresh token can't name its user, so an access
-/// token is required.
+/// the user of an access token sent along, if any, must own it. An access
+/// token never lends its identity to a refresh: whose session it is comes from
+/// the session (whitelist on) or the refresh token's own `sub` (whitelist off).
 pub async fn refresh(
     app: &App,
     refresh_token: &str,
-    user_id: Option<UserId>,
+    sent_along: Option<SentAlong>,
     origin: &Origin,
 ) -> Result<TokenPair, ServiceError> {
     let claims = app.keys().verify_refresh(refresh_token)?;
+    let user_id = sent_along.map(|sent| sent.user_id);
     if !app.settings.use_whitelist {
-        let user_id = user_id.ok_or(ServiceError::Unauthorized)?;
-        return Ok(app.keys().issue(&user_id.to_subject(), app.lifetimes())?);
+        return unlisted::refresh(app, &claims, sent_along, origin).await;
     }
     let presented = claims.uuid.as_str();
     let clock = RotationClock::of(app, DateTime::now());
@@ -220,14 +222,7 @@ impl Request<'_> {
         ids: TokenIds,
     ) -> Result<TokenPair, ServiceError> {
         let app = self.app;
-        let fit = user.as_ref().is_some_and(|user| {
-            user.active
-                && user
-                    .role
-                    .as_ref()
-                    .is_some_and(|role| app.settings.allowed_roles.permits(&role.name))
-        });
-        if !fit {
+        if !user.as_ref().is_some_and(|user| guard::admits(app, user)) {
             self.end(meta, None).await?;
             return Err(ServiceError::Unauthorized);
         }

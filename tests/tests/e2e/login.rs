@@ -71,7 +71,7 @@ async fn a_good_login_returns_the_seed_body_over_both_payload_formats() {
 }
 
 #[tokio::test]
-async fn a_good_login_issues_tokens_with_the_python_claims() {
+async fn a_good_login_issues_tokens_with_the_python_claims_and_a_refresh_sub() {
     let mut app = TestApp::spawn().await;
     let user_id = with_alice(&app).await;
     for response in log_alice_in_over_both_formats(&mut app).await {
@@ -88,7 +88,10 @@ async fn a_good_login_issues_tokens_with_the_python_claims() {
         let refresh = claims(data["refresh_token"].as_str().unwrap());
         let mut refresh_keys: Vec<_> = refresh.as_object().unwrap().keys().cloned().collect();
         refresh_keys.sort();
-        assert_eq!(refresh_keys, ["exp", "uuid"]);
+        // The package's two, and `sub` (#19: a refresh names its own user;
+        // the package reads only `uuid` from a refresh token).
+        assert_eq!(refresh_keys, ["exp", "sub", "uuid"]);
+        assert_eq!(refresh["sub"], user_id.to_hex());
     }
 }
 

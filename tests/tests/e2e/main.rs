@@ -19,3 +19,4 @@ mod security;
 mod sessions;
 mod side_by_side;
 mod template;
+mod whitelist_off;

@@ -379,3 +379,56 @@ async fn a_session_list_takes_four_commands_of_which_the_guard_two() {
     assert_eq!(sent, ["aggregate", "find", "find", "find"]);
     assert_eq!(waits, 2);
 }
+
+/// `update_password`: the guard's two commands; the attempt counted on the
+/// username (one atomic command) before the current password is checked; then
+/// the count cleared and the other sessions ended (whitelist entries and side
+/// documents) sent together; then the new hash written: seven commands in
+/// four waits (five in three before its check was counted).
+#[tokio::test]
+async fn an_update_password_takes_seven_commands_in_four_waits() {
+    let (_db, app, commands, token, _) = signed_in_with_pair(&[]).await;
+    let service = graphql_service(app);
+    let body = json!({
+        "query": "mutation($i: UpdatePasswordInput!) { update_password(input: $i) { ok } }",
+        "variables": {"i": {"current_password": "alice-password", "new_password": "new-pass-1", "password_confirmed": "new-pass-1"}},
+    });
+    let response = graphql::handle(&service, request("/admin/graphql", body, Some(&token)))
+        .await
+        .unwrap();
+    let body = json_body(&response);
+    assert_eq!(body["data"]["update_password"]["ok"], true, "{body}");
+    let (sent, waits) = take_with_waits(&commands);
+    let mut guard = sent[..2].to_vec();
+    guard.sort();
+    assert_eq!(guard, ["aggregate", "find"]);
+    let mut after_check = sent[3..6].to_vec();
+    after_check.sort();
+    assert_eq!(sent[2], "findAndModify");
+    assert_eq!(after_check, ["delete", "delete", "delete"]);
+    assert_eq!(sent[6..], ["update"]);
+    assert_eq!(waits, 4);
+}
+
+/// A wrong current password: the guard's two commands and the count; no more.
+#[tokio::test]
+async fn a_wrong_current_password_takes_three_commands_in_two_waits() {
+    let (_db, app, commands, token, _) = signed_in_with_pair(&[]).await;
+    let service = graphql_service(app);
+    let body = json!({
+        "query": "mutation($i: UpdatePasswordInput!) { update_password(input: $i) { ok } }",
+        "variables": {"i": {"current_password": "wrong", "new_password": "new-pass-1", "password_confirmed": "new-pass-1"}},
+    });
+    let response = graphql::handle(&service, request("/admin/graphql", body, Some(&token)))
+        .await
+        .unwrap();
+    let body = json_body(&response);
+    assert_eq!(
+        body["errors"][0]["message"], "Current password don't match",
+        "{body}"
+    );
+    let (sent, waits) = take_with_waits(&commands);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[2], "findAndModify");
+    assert_eq!(waits, 2);
+}

@@ -11,6 +11,9 @@ use shared::ServiceError;
 /// `extensions.code` of a field that failed because the database is down; the
 /// response's status (503) is decided on it.
 const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+/// `extensions.code` of a password check refused while its username is locked
+/// out; `extensions.retry_after` says in how many seconds to try again.
+const TOO_MANY_ATTEMPTS: &str = "TOO_MANY_ATTEMPTS";
 
 pub fn from_service(err: ServiceError) -> Error {
     let status = err.status();
@@ -21,6 +24,12 @@ pub fn from_service(err: ServiceError) -> Error {
     let message = err.message();
     match err {
         ServiceError::BadRequest(fields) => bad_request(&fields),
+        ServiceError::TooManyAttempts {
+            retry_after_seconds,
+        } => Error::new(message).extend_with(|_, extensions| {
+            extensions.set("code", TOO_MANY_ATTEMPTS);
+            extensions.set("retry_after", retry_after_seconds);
+        }),
         _ if status == StatusCode::SERVICE_UNAVAILABLE => Error::new(message)
             .extend_with(|_, extensions| extensions.set("code", SERVICE_UNAVAILABLE)),
         _ => Error::new(message),

@@ -10,9 +10,9 @@ pub use query::Query;
 
 use crate::access::{AccessControl, AccessRules, IntrospectionEnabled};
 use async_graphql::{Context, EmptySubscription, Schema};
-use shared::auth::guard::Caller;
+use shared::auth::guard::{Caller, SentAlong};
 use shared::http::Origin;
-use shared::{App, UserId};
+use shared::App;
 use std::sync::Arc;
 
 pub use errors::is_outage;
@@ -30,9 +30,9 @@ pub const MAX_COMPLEXITY: usize = 1000;
 pub struct Identity {
     /// The authenticated caller, if a valid access token came with the request.
     pub caller: Option<Caller>,
-    /// The user an access token names: the caller's id, or, for a refresh-only
-    /// request, the owner of a validly signed (possibly expired) token.
-    pub user_id: Option<UserId>,
+    /// The access token that came with the request: the caller's (live), or,
+    /// for a refresh-only request, a validly signed one, expired or not.
+    pub sent_along: Option<SentAlong>,
 }
 
 pub fn build(app: Arc<App>, access: AccessRules, introspection: bool) -> AuthSchema {
@@ -66,7 +66,7 @@ fn app<'a>(ctx: &Context<'a>) -> &'a App {
 fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
     static ANONYMOUS: Identity = Identity {
         caller: None,
-        user_id: None,
+        sent_along: None,
     };
     ctx.data_opt::<Arc<Identity>>()
         .map(Arc::as_ref)

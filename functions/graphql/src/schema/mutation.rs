@@ -26,16 +26,9 @@ impl Mutation {
             password_confirmed: SecretString::from(input.password_confirmed),
         };
         let keep = caller.session.as_ref().map(|s| s.id);
-        accounts::change_own_password(
-            &app.store,
-            app.settings.accounts,
-            &caller.user,
-            keep,
-            change,
-            origin(ctx),
-        )
-        .await
-        .map_err(from_account)?;
+        accounts::change_own_password(app, &caller.user, keep, change, origin(ctx))
+            .await
+            .map_err(from_account)?;
         Ok(Some(UpdatePassword { ok: true }))
     }
 
@@ -108,8 +101,8 @@ impl Mutation {
         input: RefreshTokenInput,
     ) -> Result<Option<RefreshToken>> {
         let app = app(ctx);
-        let user_id = identity(ctx).user_id;
-        let tokens = refresh::refresh(app, &input.refresh_token, user_id, origin(ctx))
+        let sent_along = identity(ctx).sent_along;
+        let tokens = refresh::refresh(app, &input.refresh_token, sent_along, origin(ctx))
             .await
             .map_err(from_service)?;
         Ok(Some(RefreshToken {

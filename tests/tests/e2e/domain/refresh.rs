@@ -1,5 +1,6 @@
 use e2e::domain::{origin, DomainApp};
 use mongodb::bson::doc;
+use shared::auth::guard::SentAlong;
 use shared::sessions::refresh::refresh;
 use shared::{ServiceError, UserId};
 
@@ -62,7 +63,10 @@ async fn a_retired_refresh_token_without_grace_ends_the_whole_session() {
 async fn a_refresh_sent_with_another_users_access_token_changes_nothing() {
     let app = DomainApp::with(&[]).await;
     let grant = app.support_login().await;
-    let root = UserId::from(app.admin);
+    let root = SentAlong {
+        user_id: UserId::from(app.admin),
+        live: true,
+    };
     let refused = refresh(&app.app, &grant.tokens.refresh_token, Some(root), &origin()).await;
     assert!(
         matches!(refused, Err(ServiceError::Unauthorized)),

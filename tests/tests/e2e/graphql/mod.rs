@@ -49,6 +49,7 @@ mod access_rules;
 mod create_user;
 mod delete_user;
 mod limits;
+mod password_guessing;
 mod protected_roles;
 mod queries;
 mod refresh_token;
