@@ -111,6 +111,34 @@ impl Function {
         decode_proxy_response(&bytes)
     }
 
+    /// Sends one event and returns the function's answer as JSON, or its
+    /// invocation error (what Lambda reports as the function's failure).
+    pub async fn invoke_json(
+        &mut self,
+        event: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let outcome = tokio::time::timeout(INVOKE_LIMIT, self.runtime.invoke(event)).await;
+        let parse = |bytes: &[u8]| {
+            serde_json::from_slice(bytes).unwrap_or_else(|_| {
+                panic!(
+                    "{} answered no JSON: {}",
+                    self.name,
+                    String::from_utf8_lossy(bytes)
+                )
+            })
+        };
+        match outcome {
+            Ok(Ok(Outcome::Response(bytes))) => Ok(parse(&bytes)),
+            Ok(Ok(Outcome::Error(bytes))) => Err(parse(&bytes)),
+            Ok(Err(why)) => panic!("{}: {why}\nlogs:\n{}", self.name, self.logs()),
+            Err(_) => panic!(
+                "{} did not answer within {INVOKE_LIMIT:?}\nlogs:\n{}",
+                self.name,
+                self.logs()
+            ),
+        }
+    }
+
     /// Time from process start until it first polled for an event, waiting up to
     /// `limit` for that to happen.
     pub async fn ready_after(&self, limit: Duration) -> Option<Duration> {

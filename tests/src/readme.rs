@@ -1,4 +1,4 @@
-//! The README's shell blocks, for tests that run them as written.
+//! The README's fenced blocks, for tests that run or lint them as written.
 
 use std::path::PathBuf;
 
@@ -12,13 +12,25 @@ pub fn text() -> String {
 /// Every fenced ```sh block whose text contains `needle`, without its
 /// indentation (blocks inside list items are indented).
 pub fn sh_blocks_with(needle: &str) -> Vec<String> {
+    blocks_with("sh", needle)
+}
+
+/// Every fenced ```yaml block whose text contains `needle`, as
+/// [`sh_blocks_with`] gives them: without the fence's indentation, the lines
+/// joined by `\n` (no newline after the last one).
+pub fn yaml_blocks_with(needle: &str) -> Vec<String> {
+    blocks_with("yaml", needle)
+}
+
+fn blocks_with(language: &str, needle: &str) -> Vec<String> {
+    let fence = format!("```{language}");
     let mut blocks = Vec::new();
     let mut current: Option<(usize, Vec<String>)> = None;
     for line in text().lines() {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
         match &mut current {
-            None if trimmed == "```sh" => current = Some((indent, Vec::new())),
+            None if trimmed == fence => current = Some((indent, Vec::new())),
             None => {}
             Some(_) if trimmed == "```" => {
                 if let Some((_, lines)) = current.take() {

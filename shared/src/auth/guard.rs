@@ -33,7 +33,21 @@ pub async fn authenticate(
     authorization: Option<&str>,
     pending_change: OnPendingPasswordChange,
 ) -> Result<Caller, ServiceError> {
-    check(app, authorization, pending_change, Session::Read).await
+    let allowed = |role: &str| app.settings.allowed_roles.permits(role);
+    check(app, authorization, pending_change, Session::Read, &allowed).await
+}
+
+/// The guard with the role judged by `permits` instead of `ALLOWED_ROLES`
+/// (the authorizer: a team's route decides which roles it admits); every
+/// other check, and their order, as [`authenticate`]'s, a pending password
+/// change refused.
+pub async fn authenticate_for(
+    app: &App,
+    authorization: Option<&str>,
+    permits: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Caller, ServiceError> {
+    let pending_change = OnPendingPasswordChange::Refuse;
+    check(app, authorization, pending_change, Session::Read, permits).await
 }
 
 /// The guard of logout, which ends the token's session: the whitelist entry is
@@ -46,11 +60,13 @@ pub async fn authenticate_ending_session(
     app: &App,
     authorization: Option<&str>,
 ) -> Result<Caller, ServiceError> {
+    let allowed = |role: &str| app.settings.allowed_roles.permits(role);
     check(
         app,
         authorization,
         OnPendingPasswordChange::Allow,
         Session::End,
+        &allowed,
     )
     .await
 }
@@ -67,6 +83,7 @@ async fn check(
     authorization: Option<&str>,
     pending_change: OnPendingPasswordChange,
     use_of_session: Session,
+    permits: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Caller, ServiceError> {
     let token = bearer_token(authorization).ok_or(ServiceError::Unauthorized)?;
     let claims = app.keys().verify_access(token)?;
@@ -99,7 +116,7 @@ async fn check(
         return Err(ServiceError::Unauthorized);
     }
     let role = match user.role.take() {
-        Some(role) if app.settings.allowed_roles.permits(&role.name) => role,
+        Some(role) if permits(&role.name) => role,
         _ => return Err(ServiceError::Unauthorized),
     };
     if app.settings.require_password_change

@@ -37,10 +37,13 @@ pub enum Event {
     UserCreated,
     UserUpdated,
     UserDeleted,
+    /// The authorizer refused a request to a team's route, with `reason`
+    /// (the 401 message) and `route`.
+    AuthorizationDenied,
 }
 
 impl Event {
-    pub const ALL: [Event; 13] = [
+    pub const ALL: [Event; 14] = [
         Event::LoginSucceeded,
         Event::LoginFailed,
         Event::LoginLocked,
@@ -54,6 +57,7 @@ impl Event {
         Event::UserCreated,
         Event::UserUpdated,
         Event::UserDeleted,
+        Event::AuthorizationDenied,
     ];
 
     /// The value of the line's `event` field.
@@ -72,6 +76,7 @@ impl Event {
             Event::UserCreated => "user_created",
             Event::UserUpdated => "user_updated",
             Event::UserDeleted => "user_deleted",
+            Event::AuthorizationDenied => "authorization_denied",
         }
     }
 
@@ -91,6 +96,7 @@ impl Event {
             Event::UserCreated => "user created",
             Event::UserUpdated => "user updated",
             Event::UserDeleted => "user deleted",
+            Event::AuthorizationDenied => "authorization denied",
         }
     }
 
@@ -124,6 +130,7 @@ impl Event {
             source_ip = origin.and_then(|o| o.source_ip.as_deref()),
             request_id = origin.and_then(|o| o.request_id.as_deref()),
             reason = record.reason,
+            route = record.route,
             count = record.count,
             retry_after_seconds = record.retry_after_seconds,
             "{}",
@@ -145,6 +152,8 @@ pub struct Record<'a> {
     /// The request: API Gateway's source IP and request id.
     pub origin: Option<&'a Origin>,
     pub reason: Option<&'static str>,
+    /// The route a request asked for (`GET /orders/42`).
+    pub route: Option<&'a str>,
     pub count: Option<u64>,
     pub retry_after_seconds: Option<u64>,
 }

@@ -12,7 +12,14 @@ use tracing_subscriber::filter::{EnvFilter, LevelFilter};
 
 /// The crates whose own log lines follow the configured level: ours, which
 /// never log a secret at any level.
-const OUR_CRATES: &[&str] = &["shared", "login", "logout", "graphql", "auth_admin"];
+const OUR_CRATES: &[&str] = &[
+    "shared",
+    "login",
+    "logout",
+    "graphql",
+    "authorizer",
+    "auth_admin",
+];
 
 pub fn init() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
@@ -86,7 +93,7 @@ mod tests {
     fn only_our_crates_follow_a_verbose_level() {
         assert_eq!(
             directives(LevelFilter::TRACE),
-            "shared=trace,login=trace,logout=trace,graphql=trace,auth_admin=trace,audit=trace"
+            "shared=trace,login=trace,logout=trace,graphql=trace,authorizer=trace,auth_admin=trace,audit=trace"
         );
         assert!(directives(LevelFilter::ERROR).ends_with(",audit=info"));
         assert!(directives(LevelFilter::OFF).ends_with(",audit=info"));

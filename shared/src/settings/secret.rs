@@ -34,7 +34,7 @@ pub enum SecretError {
     NotText { id: String },
     #[error("secret {id} is not a JSON object of settings")]
     NotJson { id: String },
-    #[error("secret {id}: {key} must be a string, number, boolean or list of strings")]
+    #[error("secret {id}: {key} must be a string, number, boolean, list or object")]
     BadValue { id: String, key: String },
     #[error("secret {id} has no SECRET_KEY")]
     NoSecretKey { id: String },
@@ -75,9 +75,10 @@ impl SecretValues {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Bool(b) => b.to_string(),
-                // Lists (keys, access rules) are read as their JSON text, as
-                // the same setting in the environment would be written.
-                serde_json::Value::Array(_) => value.to_string(),
+                // Lists and objects (keys, access rules, ROUTE_ROLES) are
+                // read as their JSON text, as the same setting in the
+                // environment would be written.
+                serde_json::Value::Array(_) | serde_json::Value::Object(_) => value.to_string(),
                 _ => {
                     return Err(SecretError::BadValue {
                         id: id.to_owned(),
@@ -215,6 +216,19 @@ mod tests {
     }
 
     #[test]
+    fn an_object_value_is_read_as_its_json_text() {
+        let values = SecretValues::parse(
+            "s",
+            r#"{"SECRET_KEY":"k","ROUTE_ROLES":{"GET /a":["admin"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            values.get("ROUTE_ROLES").as_deref(),
+            Some(r#"{"GET /a":["admin"]}"#)
+        );
+    }
+
+    #[test]
     fn problems_name_the_secret_and_never_a_value() {
         for (text, expected) in [
             ("not json", "is not a JSON object"),
@@ -223,7 +237,7 @@ mod tests {
                 r#"{"MONGODB_URI":"mongodb://u:hunter2@h"}"#,
                 "has no SECRET_KEY",
             ),
-            (r#"{"SECRET_KEY":"hunter2","X":{"a":1}}"#, "X must be"),
+            (r#"{"SECRET_KEY":"hunter2","X":null}"#, "X must be"),
         ] {
             let err = SecretValues::parse("prod/auth", text)
                 .unwrap_err()

@@ -27,6 +27,7 @@ const SOURCE_TREES: &[&str] = &[
     "functions/login/src",
     "functions/logout/src",
     "functions/graphql/src",
+    "functions/authorizer/src",
     "tools/admin/src",
     "tests/src",
     "tests/tests/e2e",

@@ -432,3 +432,53 @@ async fn a_wrong_current_password_takes_three_commands_in_two_waits() {
     assert_eq!(sent[2], "findAndModify");
     assert_eq!(waits, 2);
 }
+
+/// The TOKEN example event of the authorizer, for `token` on `method path`.
+fn authorizer_event(token: &str) -> serde_json::Value {
+    json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/orders/42",
+    })
+}
+
+async fn authorize(app: App, event: serde_json::Value) -> serde_json::Value {
+    use shared::lambda_http::lambda_runtime::{Context, LambdaEvent};
+    let authorizer = ::authorizer::Authorizer::new(app, ::authorizer::RouteRoles::default());
+    authorizer
+        .handle(LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap()
+}
+
+/// An authorization is the guard's: the whitelist entry and the user read
+/// together, one wait.
+#[tokio::test]
+async fn an_authorization_takes_two_commands_in_one_wait() {
+    let (_db, app, commands, token) = signed_in().await;
+    let answer = authorize(app, authorizer_event(&token)).await;
+    assert!(answer["context"]["user_id"].is_string(), "{answer}");
+    let (mut sent, waits) = take_with_waits(&commands);
+    sent.sort();
+    assert_eq!(sent, ["aggregate", "find"]);
+    assert_eq!(waits, 1);
+}
+
+/// A token refused on its signature or its expiry costs the database nothing.
+#[tokio::test]
+async fn an_authorization_refused_on_the_token_alone_costs_no_command() {
+    let (db, app, commands, _) = signed_in().await;
+    // Nobody's: the token is refused before any user is looked up.
+    let nobody = mongodb::bson::oid::ObjectId::new().to_hex();
+    let expired = e2e::helpers::expired_access_token(&nobody, e2e::SECRET_KEY);
+    let answer = authorize(app, authorizer_event(&expired)).await;
+    assert_eq!(
+        answer["context"]["message"], "signature_expired",
+        "{answer}"
+    );
+    assert!(take(&commands).is_empty());
+    let (app, commands) = counted_app(&db, &[]).await;
+    let answer = authorize(app, authorizer_event("not-a-jwt")).await;
+    assert_eq!(answer["context"]["message"], "invalid_token", "{answer}");
+    assert!(take(&commands).is_empty());
+}

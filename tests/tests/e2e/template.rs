@@ -1,13 +1,19 @@
 //! `template.yaml` against the workspace: every function binary is deployed, each
-//! behind exactly its route on one SAM API, with the least privilege, limits,
-//! logs and alarms the README promises. The template can't drift from the code
-//! without this failing. (`cfn-lint` and `sam validate` check it against AWS's
-//! schemas in `scripts/test`.)
+//! behind exactly its route on one SAM API (the authorizer behind none: other
+//! routes name it), with the least privilege, limits, logs and alarms the
+//! README promises. The template can't drift from the code without this
+//! failing. (`cfn-lint` and `sam validate` check it against AWS's schemas in
+//! `scripts/test`; the tests on [`transformed`] read what the SAM transform
+//! makes of it.)
 
 use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The binary of the Lambda authorizer: a function without a route of its own.
+const AUTHORIZER: &str = "authorizer";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -188,7 +194,9 @@ fn every_function_binary_is_deployed_and_nothing_else() {
     assert_eq!(deployed, function_binaries());
     assert_eq!(
         deployed,
-        ["graphql", "login", "logout"].map(String::from).into()
+        ["authorizer", "graphql", "login", "logout"]
+            .map(String::from)
+            .into()
     );
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["Runtime"], "provided.al2023");
@@ -202,6 +210,14 @@ fn each_function_is_behind_post_admin_slash_its_name_on_the_one_sam_api() {
     let (api, _) = api(&template);
     let mut routed = BTreeSet::new();
     for (logical, binary, function) in functions(&template) {
+        if binary == AUTHORIZER {
+            // API Gateway calls it before the routes that name it.
+            assert!(
+                function["Properties"].get("Events").is_none(),
+                "{logical} has no route"
+            );
+            continue;
+        }
         let events = function["Properties"]["Events"]
             .as_mapping()
             .unwrap_or_else(|| panic!("{logical} has Events"));
@@ -222,7 +238,9 @@ fn each_function_is_behind_post_admin_slash_its_name_on_the_one_sam_api() {
         assert_eq!(methods, ["options", "post"].into(), "{logical}");
         routed.insert(binary.to_owned());
     }
-    assert_eq!(routed, function_binaries());
+    let mut expected = function_binaries();
+    assert!(expected.remove(AUTHORIZER), "the authorizer is deployed");
+    assert_eq!(routed, expected);
 }
 
 #[test]
@@ -395,7 +413,7 @@ fn every_function_logs_json_to_its_own_log_group_with_retention() {
         ));
         groups.insert(name);
     }
-    assert_eq!(groups.len(), 3, "one group each");
+    assert_eq!(groups.len(), 4, "one group each, the authorizer's included");
 }
 
 #[test]
@@ -434,7 +452,11 @@ fn each_role_may_write_only_its_own_functions_log_group() {
         );
         roles.insert(role_name);
     }
-    assert_eq!(roles.len(), 3, "a role per function");
+    assert_eq!(
+        roles.len(),
+        4,
+        "a role per function, the authorizer's included"
+    );
 }
 
 #[test]
@@ -556,6 +578,7 @@ fn alarms_exist_only_when_a_topic_is_given_and_notify_it() {
         ("Throttles", "LoginFunction"),
         ("Throttles", "LogoutFunction"),
         ("Throttles", "GraphqlFunction"),
+        ("Throttles", "AuthorizerFunction"),
         ("login_locked", ""),
         ("refresh_token_reused", ""),
     ]
@@ -652,4 +675,377 @@ fn login_gets_the_memory_its_hashing_needs_for_cpu_and_the_others_less() {
             assert!(own.is_null(), "{binary} sets its own memory: {own:?}");
         }
     }
+}
+
+/// `template.yaml` as the SAM transform hands it to CloudFormation, with the
+/// parameters' defaults (and a placeholder `AuthSecretArn`, which has none):
+/// the resources SAM writes itself, such as the API's OpenAPI body and the
+/// Lambda permissions. It runs the samtranslator `sam validate` runs, from
+/// the project venv (`scripts/setup`), offline.
+fn transformed() -> &'static serde_json::Value {
+    static TRANSFORMED: OnceLock<serde_json::Value> = OnceLock::new();
+    TRANSFORMED.get_or_init(|| {
+        let python = root().join(".tools/venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run scripts/setup (it installs the SAM CLI)",
+            python.display()
+        );
+        let output = std::process::Command::new(&python)
+            .arg("-c")
+            .arg(SAM_TRANSFORM)
+            .arg(root().join("template.yaml"))
+            // The transform wants a region for ARNs; it calls no AWS API here.
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_REGION", "us-east-1")
+            .output()
+            .expect("run the SAM transform");
+        assert!(
+            output.status.success(),
+            "the SAM transform failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("the transform prints JSON")
+    })
+}
+
+const SAM_TRANSFORM: &str = r#"
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+template = yaml_parse(open(sys.argv[1]).read())
+# As `sam validate` does: a local CodeUri becomes an S3 one.
+template["Globals"]["Function"]["CodeUri"] = "s3://bucket/key"
+parameters = {"AuthSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:auth-service"}
+json.dump(transform(template, parameters, NoManagedPolicies()), sys.stdout)
+"#;
+
+/// The authorizers the one API offers to routes (`Auth.Authorizers`).
+fn api_authorizers(template: &Value) -> &Mapping {
+    let (_, api) = api(template);
+    api["Properties"]["Auth"]["Authorizers"]
+        .as_mapping()
+        .expect("the API's Auth.Authorizers")
+}
+
+fn function_with_binary<'a>(template: &'a Value, binary: &str) -> &'a Value {
+    functions(template)
+        .into_iter()
+        .find(|(_, b, _)| *b == binary)
+        .map(|(_, _, function)| function)
+        .unwrap_or_else(|| panic!("no function with binary {binary}"))
+}
+
+#[test]
+fn the_api_offers_a_token_and_a_request_authorizer_both_calling_the_authorizer_function() {
+    let template = template();
+    let mut offered = BTreeSet::new();
+    for (name, authorizer) in api_authorizers(&template) {
+        let name = name.as_str().expect("authorizer name").to_owned();
+        assert!(
+            is_get_att(&authorizer["FunctionArn"], "AuthorizerFunction.Arn"),
+            "{name}"
+        );
+        // SAM reads the payload type as a literal, so each kind is its own
+        // authorizer, named by the routes that use it.
+        let kind = authorizer["FunctionPayloadType"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: a literal FunctionPayloadType"));
+        let identity = &authorizer["Identity"];
+        match kind {
+            "TOKEN" => assert_eq!(identity["Header"], "Authorization", "{name}"),
+            "REQUEST" => {
+                assert_eq!(identity["Headers"][0], "Authorization", "{name}");
+                assert_eq!(identity["Headers"].as_sequence().map(Vec::len), Some(1));
+            }
+            other => panic!("{name}: FunctionPayloadType {other}"),
+        }
+        offered.insert((name, kind.to_owned()));
+    }
+    let expected: BTreeSet<(String, String)> = [
+        ("RequestAuthorizer", "REQUEST"),
+        ("TokenAuthorizer", "TOKEN"),
+    ]
+    .map(|(name, kind)| (name.to_owned(), kind.to_owned()))
+    .into();
+    assert_eq!(offered, expected);
+}
+
+#[test]
+fn the_authorizer_cache_is_off_by_default_and_is_the_ttl_of_every_authorizer() {
+    let template = template();
+    let parameter = &template["Parameters"]["AuthorizerCacheSeconds"];
+    assert_eq!(parameter["Type"], "Number");
+    assert_eq!(
+        parameter["Default"], 0,
+        "every request checked unless asked"
+    );
+    assert_eq!(parameter["MinValue"], 0);
+    assert_eq!(parameter["MaxValue"], 3600, "API Gateway's longest TTL");
+    for (name, authorizer) in api_authorizers(&template) {
+        assert!(
+            is_ref_to(
+                &authorizer["Identity"]["ReauthorizeEvery"],
+                "AuthorizerCacheSeconds"
+            ),
+            "{name:?}"
+        );
+    }
+    // SAM resolves the parameter as it transforms: the TTL API Gateway gets.
+    let schemes = &transformed()["Resources"]["AuthApi"]["Properties"]["Body"]["components"]
+        ["securitySchemes"];
+    for name in ["TokenAuthorizer", "RequestAuthorizer"] {
+        assert_eq!(
+            schemes[name]["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"], 0,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_request_gets_401_and_the_python_services_json_message() {
+    let template = template();
+    let (_, api) = api(&template);
+    let responses = &api["Properties"]["GatewayResponses"];
+    for (kind, body) in [
+        // The authorizer's Deny: its context says why (signature_expired, ...).
+        (
+            "ACCESS_DENIED",
+            r#"{"message":"$context.authorizer.message"}"#,
+        ),
+        // No Authorization header: API Gateway refuses before calling it.
+        ("UNAUTHORIZED", r#"{"message":"unauthorized"}"#),
+    ] {
+        let response = &responses[kind];
+        assert_eq!(response["StatusCode"], 401, "{kind}");
+        assert_eq!(
+            response["ResponseTemplates"]["application/json"], body,
+            "{kind}"
+        );
+        assert_eq!(
+            response["ResponseParameters"]["Headers"]["Content-Type"], "'application/json'",
+            "{kind}"
+        );
+        // Substituted, not escaped: the body is JSON for each reason.
+        let reasons: &[&str] = match kind {
+            "ACCESS_DENIED" => &[
+                "unauthorized",
+                "signature_expired",
+                "invalid_token",
+                "password_change_required",
+            ],
+            _ => &["unauthorized"],
+        };
+        for reason in reasons {
+            let rendered = body.replace("$context.authorizer.message", reason);
+            let json: serde_json::Value = serde_json::from_str(&rendered).expect(kind);
+            assert_eq!(json, serde_json::json!({ "message": reason }), "{kind}");
+        }
+    }
+}
+
+#[test]
+fn an_authorizer_that_cannot_decide_answers_503_as_the_functions_do_in_an_outage() {
+    let template = template();
+    let (_, api) = api(&template);
+    let responses = api["Properties"]["GatewayResponses"]
+        .as_mapping()
+        .expect("GatewayResponses");
+    // The function failed (the database is down, a deadline, a throttle) or
+    // API Gateway could not use it.
+    for kind in ["AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"] {
+        let response = &responses[kind];
+        assert_eq!(response["StatusCode"], 503, "{kind}");
+        assert_eq!(
+            response["ResponseTemplates"]["application/json"],
+            r#"{"message":"service_unavailable"}"#,
+            "{kind}"
+        );
+        assert_eq!(
+            response["ResponseParameters"]["Headers"]["Content-Type"], "'application/json'",
+            "{kind}"
+        );
+    }
+    // No other answer of API Gateway's is changed (throttling keeps its 429).
+    let customized: BTreeSet<&str> = responses.keys().filter_map(Value::as_str).collect();
+    assert_eq!(
+        customized,
+        [
+            "ACCESS_DENIED",
+            "AUTHORIZER_CONFIGURATION_ERROR",
+            "AUTHORIZER_FAILURE",
+            "UNAUTHORIZED"
+        ]
+        .into()
+    );
+}
+
+#[test]
+fn the_services_own_routes_are_not_behind_the_authorizer() {
+    let template = template();
+    let (_, api) = api(&template);
+    let auth = &api["Properties"]["Auth"];
+    assert!(
+        auth.get("DefaultAuthorizer").is_none(),
+        "a default authorizer would guard /admin/* too"
+    );
+    for (logical, binary, function) in functions(&template) {
+        if binary == AUTHORIZER {
+            continue;
+        }
+        for (event, properties) in function["Properties"]["Events"].as_mapping().unwrap() {
+            let authorizer = &properties["Properties"]["Auth"]["Authorizer"];
+            assert!(
+                authorizer.is_null() || authorizer.as_str() == Some("NONE"),
+                "{logical}.{event:?} names {authorizer:?}"
+            );
+        }
+    }
+    // What API Gateway gets: no security requirement on the API as a whole
+    // or on any method of the service's routes, preflights included.
+    let body = &transformed()["Resources"]["AuthApi"]["Properties"]["Body"];
+    assert!(body.get("security").is_none(), "{:?}", body["security"]);
+    let paths = body["paths"].as_object().expect("paths");
+    let routes: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
+    assert_eq!(
+        routes,
+        ["/admin/graphql", "/admin/login", "/admin/logout"].into()
+    );
+    for (path, methods) in paths {
+        for (method, operation) in methods.as_object().expect("methods") {
+            assert!(
+                operation.get("security").is_none(),
+                "{method} {path} is behind {:?}",
+                operation["security"]
+            );
+        }
+    }
+}
+
+#[test]
+fn sam_lets_this_api_alone_invoke_the_authorizer() {
+    let resources = transformed()["Resources"].as_object().expect("Resources");
+    let grants: Vec<(&String, &serde_json::Value)> = resources
+        .iter()
+        .filter(|(_, resource)| {
+            resource["Type"] == "AWS::Lambda::Permission"
+                && resource["Properties"]["FunctionName"]["Fn::GetAtt"][0] == "AuthorizerFunction"
+        })
+        .collect();
+    assert_eq!(grants.len(), 2, "one per authorizer: {grants:?}");
+    for (name, grant) in grants {
+        let properties = &grant["Properties"];
+        assert_eq!(properties["Action"], "lambda:InvokeFunction", "{name}");
+        assert_eq!(
+            properties["Principal"], "apigateway.amazonaws.com",
+            "{name}"
+        );
+        let source = &properties["SourceArn"]["Fn::Sub"];
+        let arn = source[0].as_str().unwrap_or_default();
+        assert!(
+            arn.starts_with("arn:aws:execute-api:") && arn.ends_with(":${__ApiId__}/authorizers/*"),
+            "{name}: {arn}"
+        );
+        assert_eq!(source[1]["__ApiId__"]["Ref"], "AuthApi", "{name}");
+    }
+}
+
+#[test]
+fn the_authorizer_arn_is_exported_for_other_stacks() {
+    let template = template();
+    let output = &template["Outputs"]["AuthorizerFunctionArn"];
+    assert!(is_get_att(&output["Value"], "AuthorizerFunction.Arn"));
+    assert_eq!(
+        text(&output["Export"]["Name"]),
+        "${AWS::StackName}-AuthorizerFunctionArn"
+    );
+}
+
+#[test]
+fn each_function_name_is_an_output() {
+    let template = template();
+    for (logical, _, _) in functions(&template) {
+        let output = &template["Outputs"][format!("{logical}Name").as_str()];
+        assert!(is_ref_to(&output["Value"], logical), "{logical}Name");
+    }
+}
+
+#[test]
+fn route_roles_reach_the_authorizer_alone() {
+    let template = template();
+    let parameter = &template["Parameters"]["RouteRoles"];
+    assert_eq!(parameter["Type"], "String");
+    assert_eq!(
+        parameter["Default"], "",
+        "no per-route rules: ALLOWED_ROLES decides"
+    );
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(globals.get("ROUTE_ROLES").is_none());
+    for (logical, binary, function) in functions(&template) {
+        let own = &function["Properties"]["Environment"]["Variables"];
+        if binary == AUTHORIZER {
+            assert!(is_ref_to(&own["ROUTE_ROLES"], "RouteRoles"), "{logical}");
+        } else {
+            assert!(own.get("ROUTE_ROLES").is_none(), "{logical}");
+        }
+    }
+}
+
+/// The authorizer is logout's guard in front of other routes: the same
+/// settings (the globals), memory, timeout and network, plus ROUTE_ROLES.
+#[test]
+fn the_authorizer_runs_with_logouts_settings_plus_route_roles() {
+    let template = template();
+    let authorizer = &function_with_binary(&template, AUTHORIZER)["Properties"];
+    let logout = &function_with_binary(&template, "logout")["Properties"];
+    assert!(
+        logout.get("Environment").is_none(),
+        "logout reads the globals"
+    );
+    let own: BTreeSet<&str> = authorizer["Environment"]["Variables"]
+        .as_mapping()
+        .expect("the authorizer's Environment.Variables")
+        .keys()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(own, ["ROUTE_ROLES"].into());
+    for property in [
+        "MemorySize",
+        "Timeout",
+        "VpcConfig",
+        "Runtime",
+        "Architectures",
+        "Policies",
+    ] {
+        assert_eq!(authorizer.get(property), logout.get(property), "{property}");
+    }
+}
+
+#[test]
+fn each_functions_role_grants_nothing_inline_but_writing_its_log_group() {
+    let template = template();
+    let mut roles = BTreeSet::new();
+    for (_, _, function) in functions(&template) {
+        let (role_name, role) = role_of(&template, function);
+        let statements: Vec<&Value> = role["Properties"]["Policies"]
+            .as_sequence()
+            .expect("Policies")
+            .iter()
+            .flat_map(|policy| policy["PolicyDocument"]["Statement"].as_sequence().unwrap())
+            .collect();
+        assert_eq!(statements.len(), 1, "{role_name}: {statements:?}");
+        assert!(
+            actions(statements[0])
+                .iter()
+                .all(|a| a.starts_with("logs:")),
+            "{role_name}"
+        );
+        roles.insert(role_name);
+    }
+    assert!(roles.contains("AuthorizerRole"), "{roles:?}");
 }

@@ -1,0 +1,131 @@
+use super::*;
+use e2e::moto_server::{create_secret, endpoint, sdk_env};
+
+#[tokio::test]
+async fn a_route_the_role_may_not_use_is_denied_in_the_policy_and_refused_when_asked() {
+    let (mut app, mut authorizer) = app_and_authorizer(&[("ROUTE_ROLES", ORDERS)]).await;
+    let token = app.support_token().await;
+    let allowed = answer(&mut authorizer, token_event(&token, "GET", "/orders/42")).await;
+    // support: every route ALLOWED_ROLES (`*`) lets it use, but the two
+    // patterns that are admin's.
+    assert_eq!(resources(&allowed, "Allow"), [format!("{STAGE_ARN}/*/*")]);
+    let mut denied = resources(&allowed, "Deny");
+    denied.sort();
+    assert_eq!(
+        denied,
+        [
+            format!("{STAGE_ARN}/*/reports/*"),
+            format!("{STAGE_ARN}/POST/orders")
+        ]
+    );
+    let refused = answer(&mut authorizer, token_event(&token, "POST", "/orders")).await;
+    assert_denied(&refused, "unauthorized");
+    let reports = answer(
+        &mut authorizer,
+        token_event(&token, "DELETE", "/reports/q1/2026"),
+    )
+    .await;
+    assert_denied(&reports, "unauthorized");
+}
+
+#[tokio::test]
+async fn without_allowed_roles_a_role_gets_only_the_patterns_that_name_it() {
+    let app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
+    let mut authorizer = app
+        .start_with(
+            "authorizer",
+            &[("ROUTE_ROLES", ORDERS), ("ALLOWED_ROLES", "admin")],
+        )
+        .await;
+    let mut app = app;
+    let token = app.support_token().await;
+    let allowed = answer(&mut authorizer, token_event(&token, "GET", "/orders/42")).await;
+    assert_eq!(
+        resources(&allowed, "Allow"),
+        [format!("{STAGE_ARN}/GET/orders/*")]
+    );
+    // A route no pattern names needs a role in ALLOWED_ROLES.
+    let other = answer(&mut authorizer, token_event(&token, "GET", "/profile")).await;
+    assert_denied(&other, "unauthorized");
+}
+
+#[tokio::test]
+async fn is_authenticated_admits_any_active_user() {
+    let app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
+    let roles = r#"{"GET /me": ["is_authenticated"]}"#;
+    let mut authorizer = app
+        .start_with(
+            "authorizer",
+            &[("ROUTE_ROLES", roles), ("ALLOWED_ROLES", "admin")],
+        )
+        .await;
+    let mut app = app;
+    let token = app.support_token().await;
+    let allowed = answer(&mut authorizer, token_event(&token, "GET", "/me")).await;
+    assert_eq!(
+        resources(&allowed, "Allow"),
+        [format!("{STAGE_ARN}/GET/me")]
+    );
+}
+
+#[tokio::test]
+async fn an_http_api_judges_roles_by_the_route_key() {
+    let (mut app, mut authorizer) = app_and_authorizer(&[("ROUTE_ROLES", ORDERS)]).await;
+    let token = app.support_token().await;
+    let get = answer(&mut authorizer, http_event(&token, "GET /orders/{id}")).await;
+    assert_eq!(get["isAuthorized"], true, "{get}");
+    let post = answer(&mut authorizer, http_event(&token, "POST /orders")).await;
+    assert_eq!(
+        post,
+        json!({"isAuthorized": false, "context": {"message": "unauthorized"}})
+    );
+    let report = answer(&mut authorizer, http_event(&token, "ANY /reports/{proxy+}")).await;
+    assert_eq!(report["isAuthorized"], false);
+}
+
+#[tokio::test]
+async fn route_roles_are_read_from_the_secret() {
+    let mut app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
+    let secret = create_secret(
+        &json!({"SECRET_KEY": SECRET_KEY, "MONGODB_URI": app.db.uri, "ROUTE_ROLES": {"POST /orders": ["admin"]}, "ALLOWED_ROLES": "*"})
+            .to_string(),
+    )
+    .await;
+    let mut env = sdk_env(&endpoint());
+    env.push(("AUTH_SECRET_ID", secret));
+    env.push(("MONGODB_DATABASE", app.db.name.clone()));
+    let mut authorizer = Function::start("authorizer", &env).await;
+    let token = app.support_token().await;
+    let refused = answer(&mut authorizer, token_event(&token, "POST", "/orders")).await;
+    assert_denied(&refused, "unauthorized");
+    let allowed = answer(&mut authorizer, token_event(&token, "GET", "/orders")).await;
+    assert_eq!(
+        resources(&allowed, "Deny"),
+        [format!("{STAGE_ARN}/POST/orders")]
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_route_roles_stops_start_up_naming_the_setting() {
+    let app = TestApp::with_env(&[]).await;
+    let mut authorizer = app
+        .start_with(
+            "authorizer",
+            &[("ROUTE_ROLES", r#"{"FETCH /orders": ["admin"]}"#)],
+        )
+        .await;
+    assert_eq!(
+        authorizer
+            .exit_code(std::time::Duration::from_secs(10))
+            .await,
+        Some(1)
+    );
+    // The line may still be on its way through the reader thread.
+    let named = |line: &str| line.contains("setting ROUTE_ROLES is invalid");
+    let found = authorizer
+        .wait_for_log(std::time::Duration::from_secs(5), named)
+        .await;
+    let logs = authorizer.logs();
+    assert!(found, "{logs}");
+    assert!(!logs.contains("FETCH"), "the value is never logged: {logs}");
+}
