@@ -9,6 +9,10 @@
 //!
 //! Our functions run as built: `scripts/bench` sets `LAMBDA_DIR` to the
 //! release packages `scripts/package` made.
+//!
+//! The authorizer has no counterpart route at the package (its
+//! `auth.required` runs inside every guarded view, so it is part of the
+//! package's `me`): its row is ours alone, a REST `TOKEN` event per request.
 
 use e2e::app::login_event;
 use e2e::proxy::{mongodb_address, Proxy};
@@ -176,6 +180,46 @@ async fn secret_startups(db: &TestDb) -> (Duration, Duration) {
 
 const ROUTES: [&str; 3] = ["login", "logout", "GraphQL `me`"];
 
+/// The authorizer: warm TOKEN events for a live token, start-up and peak.
+async fn authorizer(db: &TestDb, proxy: &Proxy) -> (Route, Duration, f64) {
+    let mut env = db.env();
+    env.retain(|(name, _)| *name != "MONGODB_URI");
+    env.push(("MONGODB_URI", proxy.mongodb_uri()));
+    let mut startups = Vec::new();
+    for _ in 0..STARTS {
+        let function = Function::start("authorizer", &env).await;
+        let ready = function.ready_after(Duration::from_secs(10)).await;
+        startups.push(ready.expect("authorizer became ready"));
+    }
+    let mut login = Function::start("login", &env).await;
+    let mut authorizer = Function::start("authorizer", &env).await;
+    authorizer.ready_after(Duration::from_secs(10)).await;
+    let response = login.invoke(login_event("bench", "bench-password")).await;
+    let token = response.body["data"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let event = json!({
+        "type": "TOKEN",
+        "authorizationToken": format!("Bearer {token}"),
+        "methodArn": "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/orders/42",
+    });
+    let mut route = Route::default();
+    for _ in 0..RUNS {
+        let before = proxy.commands().len();
+        let start = Instant::now();
+        let answer = authorizer
+            .invoke_json(event.clone())
+            .await
+            .expect("an answer");
+        route.samples.push(start.elapsed());
+        route.commands = commands_since(proxy, before);
+        assert!(answer["context"]["user_id"].is_string(), "{answer}");
+    }
+    let peak = authorizer.peak_rss_kib().expect("the authorizer's VmHWM") as f64 / 1024.0;
+    (route, median(startups), peak)
+}
+
 fn table(sides: &[Side; 2]) -> String {
     let mut out = String::from(
         "| route | | p50 | p95 | start-up | peak RSS | DB commands |\n|---|---|---|---|---|---|---|\n",
@@ -287,11 +331,20 @@ async fn main() {
 
     let rust = ours(&db, &proxy).await;
     let python = flask(&db, &proxy).await;
+    let (guard, guard_startup, guard_peak) = authorizer(&db, &proxy).await;
     let (plain, with_secret) = secret_startups(&db).await;
     let sides = [rust, python];
     let machine = machine();
     println!("\nMachine: {machine}\n");
     println!("{}", table(&sides));
+    println!(
+        "| authorizer (TOKEN event) | Rust functions | {:.1} ms | {:.1} ms | {:.1} ms | {:.0} MiB | {} |\n",
+        ms(guard.quantile(0.5)),
+        ms(guard.quantile(0.95)),
+        ms(guard_startup),
+        guard_peak,
+        guard.commands
+    );
     println!(
         "login start-up: {:.1} ms with settings from the environment, {:.1} ms reading them from Secrets Manager (emulator on loopback)",
         ms(plain),

@@ -3,6 +3,7 @@
 //! started on first use, once per process). A module per area.
 
 mod admin;
+mod authorizer;
 mod connections;
 mod cors;
 mod domain;
@@ -19,4 +20,5 @@ mod security;
 mod sessions;
 mod side_by_side;
 mod template;
+mod template_snippets;
 mod whitelist_off;
