@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use shared::lambda_http::aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerSimpleResponse,
 };
-use shared::{SessionId, UserId};
+use shared::{ServiceError, SessionId, UserId};
 
 /// A caller the guard let through.
 #[derive(Debug, Clone)]
@@ -23,12 +23,17 @@ pub struct Allowed {
     pub session_id: Option<SessionId>,
     /// Whether `ALLOWED_ROLES` admits the role (routes no pattern names).
     pub fallback: bool,
+    /// Whether the role may use the route asked for.
+    pub route_permitted: bool,
 }
 
 /// What was decided.
 #[derive(Debug, Clone)]
 pub enum Answer {
     Allow(Allowed),
+    /// A valid caller whose role may not use the asked route: the role's
+    /// policy (which leaves that route out) with the refusal's message.
+    RouteRefused(Allowed),
     /// The package's message: `unauthorized`, `signature_expired`,
     /// `invalid_token`, `password_change_required`.
     Deny(&'static str),
@@ -38,13 +43,17 @@ pub enum Answer {
 const NOBODY: &str = "unauthorized";
 
 impl Answer {
+    /// The caller, and the message API Gateway's `ACCESS_DENIED` response
+    /// shows when a cached answer's policy refuses a later route: an allowed
+    /// answer carries `unauthorized` too, as the package would answer then.
     fn context(&self) -> Value {
         match self {
-            Answer::Allow(allowed) => json!({
+            Answer::Allow(allowed) | Answer::RouteRefused(allowed) => json!({
                 "user_id": allowed.user_id.to_hex(),
                 "username": allowed.username,
                 "role": allowed.role,
                 "session_id": allowed.session_id.map(SessionId::to_hex).unwrap_or_default(),
+                "message": ServiceError::Unauthorized.message(),
             }),
             Answer::Deny(message) => json!({ "message": message }),
         }
@@ -57,14 +66,28 @@ impl Answer {
             Kind::HttpApi { .. } => {
                 let mut simple = ApiGatewayV2CustomAuthorizerSimpleResponse::<Value>::default();
                 simple.is_authorized = matches!(self, Answer::Allow(_));
-                simple.context = context;
+                // No gateway response shows a message here: an allowed
+                // answer carries the caller alone.
+                simple.context = match self {
+                    Answer::Allow(_) => {
+                        let mut caller = context;
+                        if let Some(fields) = caller.as_object_mut() {
+                            fields.remove("message");
+                        }
+                        caller
+                    }
+                    Answer::RouteRefused(_) => {
+                        json!({ "message": ServiceError::Unauthorized.message() })
+                    }
+                    Answer::Deny(_) => context,
+                };
                 serde_json::to_value(simple).unwrap_or_default()
             }
             Kind::Rest { .. } => {
                 let stage_arn = asked.method_arn().map(|arn| arn.stage_arn);
                 let mut rest = ApiGatewayCustomAuthorizerResponse::<Value>::default();
                 match (self, stage_arn) {
-                    (Answer::Allow(allowed), Some(stage_arn)) => {
+                    (Answer::Allow(allowed) | Answer::RouteRefused(allowed), Some(stage_arn)) => {
                         rest.principal_id = Some(allowed.user_id.to_hex());
                         rest.policy_document =
                             policy::allow_role(stage_arn, routes, &allowed.role, allowed.fallback);

@@ -67,10 +67,20 @@ impl Authorizer {
             .await
             .unwrap_or(Err(ServiceError::DeadlineExceeded));
         let answer = match decided {
-            Ok(allowed) => {
+            Ok(allowed) if allowed.route_permitted => {
                 // The hot path: at DEBUG only.
                 tracing::debug!(route = asked.route_name(), user_id = %allowed.user_id, "authorized");
                 Answer::Allow(allowed)
+            }
+            Ok(allowed) => {
+                let route = asked.route_name();
+                Event::AuthorizationDenied.record(&Record {
+                    user_id: Some(allowed.user_id),
+                    reason: Some(ServiceError::Unauthorized.message()),
+                    route: Some(&route),
+                    ..Record::from(&asked.origin)
+                });
+                Answer::RouteRefused(allowed)
             }
             Err(err) if err.status().is_server_error() => {
                 let error = shared::error::error_chain(&err);
@@ -90,21 +100,24 @@ impl Authorizer {
         Ok(answer.for_event(&asked, &self.routes))
     }
 
-    /// The guard, with the asked route deciding which roles pass.
+    /// The guard, admitting a role that may use some route of the stage;
+    /// then whether it may use the asked one. A caller refused only for the
+    /// asked route still gets the role's whole policy: API Gateway caches the
+    /// answer for the token, and it must stay right for the routes allowed.
     async fn decide(&self, asked: &Asked) -> Result<Allowed, ServiceError> {
         let app = &self.app;
         let route = asked.route().ok_or(ServiceError::Unauthorized)?;
-        let permits = |role: &str| {
-            let fallback = app.settings.allowed_roles.permits(role);
-            self.routes.permits(&route, role, fallback)
-        };
-        let caller = guard::authenticate_for(app, asked.authorization(), &permits).await?;
+        let fallback = |role: &str| app.settings.allowed_roles.permits(role);
+        let somewhere = |role: &str| self.routes.permits_somewhere(role, fallback(role));
+        let caller = guard::authenticate_for(app, asked.authorization(), &somewhere).await?;
+        let role = caller.role.name.clone();
         Ok(Allowed {
             user_id: caller.user.id,
             username: caller.user.username.to_string(),
-            role: caller.role.name.clone(),
+            route_permitted: self.routes.permits(&route, &role, fallback(&role)),
+            fallback: fallback(&role),
+            role,
             session_id: caller.session.map(|session| session.id),
-            fallback: app.settings.allowed_roles.permits(&caller.role.name),
         })
     }
 }

@@ -136,6 +136,12 @@ impl RouteRoles {
         matching.all(|(_, roles)| admits(roles, role))
     }
 
+    /// Whether `role` may use any route at all: `fallback` (`ALLOWED_ROLES`)
+    /// admits it, or a pattern does.
+    pub fn permits_somewhere(&self, role: &str, fallback: bool) -> bool {
+        fallback || self.0.iter().any(|(_, roles)| admits(roles, role))
+    }
+
     /// The patterns that admit `role`, and those that don't.
     pub fn split_for(&self, role: &str) -> (Vec<&Pattern>, Vec<&Pattern>) {
         let (admitting, refusing): (Vec<_>, Vec<_>) =
