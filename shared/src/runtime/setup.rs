@@ -21,14 +21,17 @@ pub enum Index {
     /// The session side documents' indexes: their TTL and the lookups by
     /// current refresh id, retired refresh id and user.
     SessionMeta,
+    /// Whitelist entries by user (listing and ending a user's sessions).
+    SessionsByUser,
 }
 
 impl Index {
-    pub const ALL: [Index; 4] = [
+    pub const ALL: [Index; 5] = [
         Index::Unique,
         Index::SessionExpiry,
         Index::AttemptExpiry,
         Index::SessionMeta,
+        Index::SessionsByUser,
     ];
 
     /// What it is, for a log line or an `auth-admin init` report.
@@ -42,18 +45,21 @@ impl Index {
             Index::SessionMeta => {
                 "session side-document indexes session_meta.expires_at (TTL), .refresh, .retired and .user"
             }
+            Index::SessionsByUser => "sessions-by-user index whitelist_token.user",
         }
     }
 
     /// Creates the index unless it exists as specified (idempotent); fails if
-    /// one of its names exists with other options. `session_lifetime` is
-    /// `REFRESH_TOKEN_EXPIRE_MINUTES`, the session expiry index's lifetime.
+    /// one of its names exists with other options, but for the session expiry
+    /// index, whose lifetime is brought to `session_lifetime`
+    /// (`REFRESH_TOKEN_EXPIRE_MINUTES`).
     pub async fn ensure(self, store: &Store, session_lifetime: Duration) -> Result<(), StoreError> {
         match self {
             Index::Unique => store.ensure_unique_indexes().await,
             Index::SessionExpiry => store.ensure_session_expiry(session_lifetime).await,
             Index::AttemptExpiry => store.ensure_attempt_expiry().await,
             Index::SessionMeta => store.ensure_session_meta_indexes().await,
+            Index::SessionsByUser => store.ensure_sessions_by_user().await,
         }
     }
 }
@@ -79,13 +85,15 @@ pub async fn init(settings: &AdminSettings) -> Result<(), InitIndexError> {
     let store = Store::connect(&settings.database)
         .await
         .map_err(InitIndexError::Connect)?;
+    let mut outcome = Ok(());
     for index in Index::ALL {
-        index
-            .ensure(&store, settings.session_lifetime)
-            .await
-            .map_err(|source| InitIndexError::Index { index, source })?;
+        if let Err(source) = index.ensure(&store, settings.session_lifetime).await {
+            outcome = Err(InitIndexError::Index { index, source });
+            break;
+        }
     }
-    Ok(())
+    store.shutdown().await;
+    outcome
 }
 
 /// Makes sure the indexes exist, in the background: a cold start doesn't wait

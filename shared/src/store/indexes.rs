@@ -6,6 +6,16 @@ use mongodb::options::IndexOptions;
 use mongodb::IndexModel;
 use std::time::Duration;
 
+/// The session expiry index's name (the driver's default for its key).
+const SESSION_EXPIRY: &str = "created_at_1";
+
+/// `IndexOptionsConflict` (85), or `IndexKeySpecsConflict` (86), which some
+/// servers answer instead when the name is the same: an index of that name
+/// exists with other options (for a TTL index: another `expireAfterSeconds`).
+fn is_options_conflict(err: &mongodb::error::Error) -> bool {
+    matches!(err.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 85 || c.code == 86)
+}
+
 impl Store {
     /// Creates the unique indexes the Python service creates, exactly as
     /// mongoengine sends them (name `<field>_1`, `unique`, `sparse: false`,
@@ -82,14 +92,46 @@ impl Store {
     /// A TTL index that sweeps whitelist entries once their refresh token has
     /// expired or their session reached its lifetime cap (entries the Python
     /// service wrote have no `created_at` until this service first sees them).
-    /// An existing index with another lifetime makes this fail; housekeeping only.
+    /// An existing one with another lifetime (`REFRESH_TOKEN_EXPIRE_MINUTES`
+    /// changed) is given the new one with `collMod`, which changes a TTL
+    /// index's `expireAfterSeconds` in place on MongoDB 4.4+ and DocumentDB
+    /// alike; otherwise the old lifetime would go on sweeping sessions.
     pub async fn ensure_session_expiry(&self, lifetime: Duration) -> Result<(), StoreError> {
         let ttl = IndexModel::builder()
             .keys(doc! { "created_at": 1 })
-            .options(IndexOptions::builder().expire_after(lifetime).build())
+            .options(
+                IndexOptions::builder()
+                    .name(SESSION_EXPIRY.to_owned())
+                    .expire_after(lifetime)
+                    .build(),
+            )
             .build();
         bounded(async {
-            self.sessions::<Document>().create_index(ttl).await?;
+            match self.sessions::<Document>().create_index(ttl).await {
+                Ok(_) => Ok(()),
+                Err(err) if is_options_conflict(&err) => {
+                    let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+                    self.db
+                        .run_command(doc! {
+                            "collMod": super::records::WHITELIST_TOKEN,
+                            "index": { "name": SESSION_EXPIRY, "expireAfterSeconds": seconds },
+                        })
+                        .await?;
+                    Ok(())
+                }
+                Err(err) => Err(err.into()),
+            }
+        })
+        .await
+    }
+
+    /// Whitelist entries by user: listing and ending a user's sessions (the
+    /// Python service never queried by user, so it made no such index). On
+    /// the whole DBRef, as the queries match it.
+    pub async fn ensure_sessions_by_user(&self) -> Result<(), StoreError> {
+        let by_user = IndexModel::builder().keys(doc! { "user": 1 }).build();
+        bounded(async {
+            self.sessions::<Document>().create_index(by_user).await?;
             Ok(())
         })
         .await

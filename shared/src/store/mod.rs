@@ -28,7 +28,7 @@ pub use session_meta::{MetaRotation, PreviousRefresh, SessionMeta, SESSION_META}
 use crate::settings::DatabaseSettings;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Document};
-use mongodb::options::ClientOptions;
+use mongodb::options::{ClientOptions, DatabaseOptions, ReadPreference, SelectionCriteria};
 use mongodb::{Client, Collection, Database};
 use records::{ROLE, USER, WHITELIST_TOKEN};
 use secrecy::ExposeSecret;
@@ -44,6 +44,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// socket read timeout, so without this a silent server would hang the request.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The server's own limit on one read or find-and-modify (`maxTimeMS`), below
+/// the client's [`OPERATION_TIMEOUT`]: a command the client has given up on
+/// must not go on to complete (a rotation finishing after its caller timed
+/// out would make the caller's retry look like a reuse and end the session).
+pub(super) const MAX_TIME: Duration = Duration::from_secs(4);
+
 /// Lambda defaults, used when the connection string doesn't set them. A
 /// container serves one event at a time and uses at most 4 connections at once
 /// (a login's last step sends 3 commands together, a rehash included, while
@@ -55,6 +61,9 @@ const MAX_POOL_SIZE: u32 = 4;
 /// container thawed after a long freeze reconnects instead of using sockets
 /// the cluster or a NAT gateway has dropped.
 const MAX_IDLE_TIME: Duration = Duration::from_secs(60);
+
+/// Where every command goes: see [`Store::with_options`].
+const PRIMARY: SelectionCriteria = SelectionCriteria::ReadPreference(ReadPreference::Primary);
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -86,9 +95,17 @@ impl Store {
         options
             .app_name
             .get_or_insert_with(|| "auth-service".to_owned());
+        // Every read from the primary, whatever the URI says (AWS's DocumentDB
+        // sample URIs carry `readPreference=secondaryPreferred`): within a
+        // secondary's replication lag a logout or deactivation would not have
+        // happened yet, and a refresh would be judged on a stale side document.
+        options.selection_criteria = Some(PRIMARY);
         let client = Client::with_options(options).map_err(|_| StoreError::InvalidUri)?;
+        let on_primary = DatabaseOptions::builder()
+            .selection_criteria(PRIMARY)
+            .build();
         Ok(Store {
-            db: client.database(database),
+            db: client.database_with_options(database, on_primary),
         })
     }
 
@@ -109,6 +126,16 @@ impl Store {
         tokio::time::timeout(within, pings)
             .await
             .unwrap_or(Err(StoreError::Timeout))
+    }
+
+    /// Closes the client's connections and stops its background tasks, for a
+    /// process that ends after its command (`auth-admin`): dropping a client
+    /// while the runtime shuts down can make a driver task panic (seen as a
+    /// panic line after `auth-admin`'s output; with `panic = "abort"` an abort).
+    /// Bounded like every other operation.
+    pub async fn shutdown(self) {
+        let client = self.db.client().clone();
+        let _ = tokio::time::timeout(OPERATION_TIMEOUT, client.shutdown()).await;
     }
 
     fn users<T: Send + Sync>(&self) -> Collection<T> {
@@ -153,4 +180,28 @@ fn inserted_id(result: mongodb::results::InsertOneResult) -> Result<ObjectId, St
 
 fn decode<T: DeserializeOwned>(raw: Document) -> Result<T, StoreError> {
     mongodb::bson::from_document(raw).map_err(StoreError::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_go_to_the_primary_whatever_the_uri_says() {
+        let uri = "mongodb://127.0.0.1:1/?readPreference=secondaryPreferred";
+        let options = ClientOptions::parse(uri).await.unwrap();
+        let store = Store::with_options(options, "auth").unwrap();
+        let criteria = store.db.selection_criteria();
+        assert!(
+            matches!(
+                criteria,
+                Some(SelectionCriteria::ReadPreference(ReadPreference::Primary))
+            ),
+            "{criteria:?}"
+        );
+        assert!(matches!(
+            store.db.client().selection_criteria(),
+            Some(SelectionCriteria::ReadPreference(ReadPreference::Primary))
+        ));
+    }
 }

@@ -1,6 +1,6 @@
 //! The `role` collection.
 
-use super::{bounded, collect, inserted_id, NewRole, RoleRecord, Store, StoreError};
+use super::{bounded, collect, inserted_id, NewRole, RoleRecord, Store, StoreError, MAX_TIME};
 use crate::ids::RoleId;
 use mongodb::bson::doc;
 
@@ -10,6 +10,7 @@ impl Store {
             Ok(self
                 .roles::<RoleRecord>()
                 .find_one(doc! { "name": name })
+                .max_time(MAX_TIME)
                 .await?)
         })
         .await
@@ -23,6 +24,10 @@ impl Store {
     }
 
     pub async fn all_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
-        bounded(async { collect(self.roles::<RoleRecord>().find(doc! {}).await?).await }).await
+        bounded(async {
+            let roles = self.roles::<RoleRecord>();
+            collect(roles.find(doc! {}).max_time(MAX_TIME).await?).await
+        })
+        .await
     }
 }

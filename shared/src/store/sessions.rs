@@ -7,7 +7,7 @@
 //! sweeps the entry at the cap: see [`super::session_meta::RotationClock`].
 
 use super::records::USER;
-use super::{bounded, collect, NewSession, SessionRecord, Store, StoreError};
+use super::{bounded, collect, NewSession, SessionRecord, Store, StoreError, MAX_TIME};
 use crate::auth::token::TokenIds;
 use crate::ids::{SessionId, UserId};
 use mongodb::bson::{doc, DateTime, Document};
@@ -26,7 +26,11 @@ impl Store {
         uuid_access: &str,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let filter = doc! { "uuid_access": uuid_access };
-        bounded(async { Ok(self.sessions::<SessionRecord>().find_one(filter).await?) }).await
+        bounded(async {
+            let sessions = self.sessions::<SessionRecord>();
+            Ok(sessions.find_one(filter).max_time(MAX_TIME).await?)
+        })
+        .await
     }
 
     /// Removes the whitelist entry of access token id `uuid_access` if it is
@@ -43,6 +47,7 @@ impl Store {
             Ok(self
                 .sessions::<SessionRecord>()
                 .find_one_and_delete(filter)
+                .max_time(MAX_TIME)
                 .await?)
         })
         .await
@@ -112,6 +117,7 @@ impl Store {
             let after = self
                 .sessions::<SessionRecord>()
                 .find_one_and_update(filter, update)
+                .max_time(MAX_TIME)
                 .return_document(ReturnDocument::After)
                 .await?;
             // The document after the swap names the ids only this call wrote.
@@ -144,7 +150,11 @@ impl Store {
     /// One whitelist entry by id.
     pub async fn session_by_id(&self, id: SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let filter = doc! { "_id": id.object_id() };
-        bounded(async { Ok(self.sessions::<SessionRecord>().find_one(filter).await?) }).await
+        bounded(async {
+            let sessions = self.sessions::<SessionRecord>();
+            Ok(sessions.find_one(filter).max_time(MAX_TIME).await?)
+        })
+        .await
     }
 
     /// Removes one whitelist entry unless it still holds refresh id `holding`
@@ -180,7 +190,11 @@ impl Store {
     /// A user's whitelist entries.
     pub async fn sessions_of(&self, user_id: UserId) -> Result<Vec<SessionRecord>, StoreError> {
         bounded(async {
-            let cursor = self.sessions().find(owned_by(user_id)).await?;
+            let cursor = self
+                .sessions()
+                .find(owned_by(user_id))
+                .max_time(MAX_TIME)
+                .await?;
             collect(cursor).await
         })
         .await

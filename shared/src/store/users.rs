@@ -3,6 +3,7 @@
 use super::records::ROLE;
 use super::{
     bounded, collect, decode, inserted_id, NewUser, RoleRecord, Store, StoreError, UserRecord,
+    MAX_TIME,
 };
 use crate::ids::UserId;
 use crate::ids::Username;
@@ -29,6 +30,7 @@ impl Store {
             let found = self
                 .users::<Document>()
                 .find_one(doc! { "username": username.as_str() })
+                .max_time(MAX_TIME)
                 .projection(doc! { "_id": 1 })
                 .await?;
             Ok(found.is_some())
@@ -58,6 +60,7 @@ impl Store {
             let cursor = self
                 .users::<UserRecord>()
                 .find(filter)
+                .max_time(MAX_TIME)
                 .sort(doc! { "_id": 1 })
                 .limit(limit)
                 .batch_size(u32::try_from(limit).unwrap_or(u32::MAX))
@@ -79,6 +82,7 @@ impl Store {
             let cursor = self
                 .users::<PasswordOnly>()
                 .find(doc! {})
+                .max_time(MAX_TIME)
                 .projection(doc! { "_id": 0, "password": 1 })
                 .await?;
             Ok(collect(cursor)
@@ -165,7 +169,11 @@ impl Store {
             doc! { "$lookup": { "from": ROLE, "pipeline": [], "as": "roles" } },
         ];
         bounded(async {
-            let mut cursor = self.users::<Document>().aggregate(pipeline).await?;
+            let mut cursor = self
+                .users::<Document>()
+                .aggregate(pipeline)
+                .max_time(MAX_TIME)
+                .await?;
             if !cursor.advance().await? {
                 return Ok(None);
             }

@@ -409,7 +409,9 @@ async fn init_creates_every_index_the_ttl_ones_included_and_is_idempotent() {
     let cli = AdminCli::on(&db).setting("REFRESH_TOKEN_EXPIRE_MINUTES", "90");
     let first = cli.run(&["init"]);
     first.assert_success();
-    assert_eq!(first.stdout.lines().count(), 4, "{first:?}");
+    // One line per entry of setup's Index::ALL (the fifth, sessions by
+    // user, came with #20).
+    assert_eq!(first.stdout.lines().count(), 5, "{first:?}");
     cli.run(&["init"]).assert_success();
 
     let user = db.indexes("user").await;
@@ -420,6 +422,7 @@ async fn init_creates_every_index_the_ttl_ones_included_and_is_idempotent() {
     for name in ["uuid_access_1", "uuid_refresh_1"] {
         assert_eq!(sessions[name].get_bool("unique"), Ok(true), "{sessions:?}");
     }
+    assert!(sessions.contains_key("user_1"), "{sessions:?}");
     let ttl = |index: &Document| {
         index
             .get("expireAfterSeconds")
@@ -437,6 +440,20 @@ async fn init_creates_every_index_the_ttl_ones_included_and_is_idempotent() {
     for name in ["refresh_1", "retired_1", "user_1"] {
         assert!(side.contains_key(name), "{side:?}");
     }
+}
+
+#[tokio::test]
+async fn init_gives_the_session_expiry_index_a_changed_lifetime() {
+    let db = TestDb::empty().await;
+    let cli = |minutes: &str| AdminCli::on(&db).setting("REFRESH_TOKEN_EXPIRE_MINUTES", minutes);
+    cli("90").run(&["init"]).assert_success();
+    let raised = cli("120").run(&["init"]);
+    raised.assert_success();
+    let sessions = db.indexes("whitelist_token").await;
+    let ttl = sessions["created_at_1"]
+        .get("expireAfterSeconds")
+        .and_then(|s| s.as_i64().or(s.as_i32().map(i64::from)));
+    assert_eq!(ttl, Some(120 * 60), "{sessions:?}");
 }
 
 #[tokio::test]

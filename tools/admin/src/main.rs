@@ -107,22 +107,35 @@ async fn run(command: Command) -> Result<String, Refusal> {
     let store = setup::open_for_administration(&settings.database)
         .await
         .map_err(Refusal::store)?;
+    let outcome = execute(&store, &settings, command, password).await;
+    // The client goes before the runtime does (see `Store::shutdown`).
+    store.shutdown().await;
+    outcome
+}
+
+/// A command other than `init`, on the prepared store.
+async fn execute(
+    store: &Store,
+    settings: &AdminSettings,
+    command: Command,
+    password: Option<SecretString>,
+) -> Result<String, Refusal> {
     match command {
         // Answered above, before the store was opened.
-        Command::Init => init(&settings).await,
+        Command::Init => init(settings).await,
         Command::RoleNew { name, permissions } => {
             let permissions = permissions.unwrap_or_default();
-            let id = accounts::create_role(&store, &name, permissions)
+            let id = accounts::create_role(store, &name, permissions)
                 .await
                 .map_err(|e| Refusal::account(e, name.trim()))?;
             Ok(format!("role {} created ({id})", name.trim()))
         }
         Command::UserNew { role, username, .. } => {
             let password = password.ok_or_else(|| Refusal("no password".into()))?;
-            user_new(&store, &settings, role, username, password).await
+            user_new(store, settings, role, username, password).await
         }
         Command::UserList { json } => {
-            let rows = list::all_users(&store).await?;
+            let rows = list::all_users(store).await?;
             Ok(if json {
                 list::json(&rows)
             } else {
@@ -130,8 +143,8 @@ async fn run(command: Command) -> Result<String, Refusal> {
             })
         }
         Command::UserDeactivate { username } => {
-            let user = find_user(&store, &username).await?;
-            accounts::set_active(&store, Actor::Operator, user.id, false)
+            let user = find_user(store, &username).await?;
+            accounts::set_active(store, Actor::Operator, user.id, false)
                 .await
                 .map_err(|e| Refusal::account(e, &username))?;
             Ok(format!(
@@ -140,8 +153,8 @@ async fn run(command: Command) -> Result<String, Refusal> {
             ))
         }
         Command::UserActivate { username } => {
-            let user = find_user(&store, &username).await?;
-            accounts::set_active(&store, Actor::Operator, user.id, true)
+            let user = find_user(store, &username).await?;
+            accounts::set_active(store, Actor::Operator, user.id, true)
                 .await
                 .map_err(|e| Refusal::account(e, &username))?;
             Ok(format!(
@@ -150,14 +163,14 @@ async fn run(command: Command) -> Result<String, Refusal> {
             ))
         }
         Command::ClearTokens { username: None } => {
-            let ended = end::end_all(&store).await.map_err(Refusal::store)?;
+            let ended = end::end_all(store).await.map_err(Refusal::store)?;
             Ok(format!("{ended} sessions ended"))
         }
         Command::ClearTokens {
             username: Some(username),
         } => {
-            let user = find_user(&store, &username).await?;
-            let ended = end::end_sessions_of(&store, user.id, None)
+            let user = find_user(store, &username).await?;
+            let ended = end::end_sessions_of(store, user.id, None)
                 .await
                 .map_err(Refusal::store)?;
             Ok(format!(
@@ -169,7 +182,7 @@ async fn run(command: Command) -> Result<String, Refusal> {
             // A name that can't be a username never logged in, so has no
             // failures either.
             let had = match Username::parse(&username) {
-                Ok(name) => lockout::unlock(&store, &name)
+                Ok(name) => lockout::unlock(store, &name)
                     .await
                     .map_err(Refusal::store)?,
                 Err(_) => false,
@@ -182,7 +195,7 @@ async fn run(command: Command) -> Result<String, Refusal> {
             })
         }
         Command::HashReport => {
-            let report = directory::hash_report(&store)
+            let report = directory::hash_report(store)
                 .await
                 .map_err(Refusal::store)?;
             Ok(format!(
