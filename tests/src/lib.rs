@@ -4,6 +4,7 @@
 
 pub mod admin_cli;
 pub mod app;
+pub mod compat;
 pub mod db;
 pub mod domain;
 pub mod events;

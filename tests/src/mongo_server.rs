@@ -4,6 +4,15 @@
 //! works). Otherwise one SecantusDB server per test process is started on a free
 //! loopback port from the project-local venv that `scripts/setup` creates. If
 //! neither is available the tests fail and say so: they are never skipped.
+//!
+//! Either way the tests reach it through a compatibility proxy
+//! ([`crate::proxy::Proxy::checking_compatibility`]): whatever a function,
+//! `auth-admin` or a fixture sends outside what MongoDB 4.4+ and DocumentDB
+//! 5.0 both support is refused with a MongoDB error, so the test that sent it
+//! fails. A `MONGODB_URI` of yours is proxied too when it is a plain
+//! `mongodb://host:port/...` (one host, no credentials, no TLS); otherwise it is
+//! used directly and the compatibility test says the check did not run.
+//! `E2E_COMPAT=record` records without refusing.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -11,23 +20,63 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The connection string of the shared test server, started on first use.
+/// The connection string of the shared test server, started on first use,
+/// through the process's compatibility proxy.
 pub fn uri() -> String {
-    static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
+    shared().0.clone()
+}
+
+/// The shared server's own connection string, with no proxy in between (for
+/// the tests of the compatibility proxy itself).
+pub fn direct_uri() -> String {
+    shared().1.clone()
+}
+
+/// Whether [`uri`] goes through the compatibility proxy.
+pub fn compatibility_checked() -> bool {
+    shared().0 != shared().1
+}
+
+fn shared() -> &'static (String, String) {
+    static SERVER: OnceLock<Result<(String, String), String>> = OnceLock::new();
     match SERVER.get_or_init(start_shared) {
-        Ok(uri) => uri.clone(),
+        Ok(uris) => uris,
         Err(why) => panic!("no MongoDB-wire server for the tests: {why}"),
     }
 }
 
-fn start_shared() -> Result<String, String> {
-    if let Ok(uri) = std::env::var("MONGODB_URI") {
-        return Ok(uri);
-    }
-    let port = free_port()?;
-    spawn_for_the_process(move || spawn_secantus(port))?;
-    wait_until_listening(port, Duration::from_secs(20))?;
-    Ok(uri_for(port))
+fn start_shared() -> Result<(String, String), String> {
+    let direct = match std::env::var("MONGODB_URI") {
+        Ok(uri) => uri,
+        Err(_) => {
+            let port = free_port()?;
+            spawn_for_the_process(move || spawn_secantus(port))?;
+            wait_until_listening(port, Duration::from_secs(20))?;
+            uri_for(port)
+        }
+    };
+    let Some((address, options)) = plain_address(&direct) else {
+        eprintln!("MONGODB_URI is not a plain mongodb://host:port URI: no compatibility check");
+        return Ok((direct.clone(), direct));
+    };
+    let refuse = std::env::var("E2E_COMPAT").map_or(true, |mode| mode != "record");
+    let proxy = crate::proxy::Proxy::checking_compatibility(&address, refuse);
+    let proxied = format!("mongodb://127.0.0.1:{}/{options}", proxy.port);
+    // The proxy serves the whole process.
+    std::mem::forget(proxy);
+    Ok((proxied, direct))
+}
+
+/// `host:port` and the rest (`?options`) of a one-host `mongodb://` URI
+/// without credentials or TLS.
+fn plain_address(uri: &str) -> Option<(String, String)> {
+    let rest = uri.strip_prefix("mongodb://")?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (address, options) = rest.split_at(end);
+    let options = options.strip_prefix('/').unwrap_or(options);
+    let tls = options.contains("tls=true") || options.contains("ssl=true");
+    (!address.contains('@') && !address.contains(',') && !tls && !address.is_empty())
+        .then(|| (address.to_owned(), options.to_owned()))
 }
 
 /// Runs `spawn` on a thread that lives as long as the test process and keeps the

@@ -3,7 +3,12 @@
 //! goes silent, or a database that dies in the middle of a request, on the one
 //! command a test names. It counts the connections it accepts, and can delay
 //! each connection's first reply as a distant server's handshake would.
+//!
+//! The shared test server is reached through one of these for the whole test
+//! process, with the compatibility check of [`crate::compat`] on every
+//! message it relays.
 
+use crate::compat::{shared_recording, Check, Recording};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -38,6 +43,8 @@ struct Behaviour {
     first_reply_delay: Duration,
     /// Record the name of every MongoDB command clients send.
     commands: Option<Arc<Mutex<Vec<String>>>>,
+    /// Refuse what the compatibility profile leaves out, and record it all.
+    check: Option<Arc<Check>>,
 }
 
 impl Proxy {
@@ -100,9 +107,32 @@ impl Proxy {
         Self::spawn(upstream, behaviour)
     }
 
+    /// Forwards MongoDB wire messages to `upstream` whole, checking each
+    /// command against the compatibility profile: one outside it is not
+    /// forwarded but answered `{ok: 0, code: 2}` naming what is outside.
+    /// With `refuse` false it only records. Everything seen goes to
+    /// [`compat_recording`].
+    pub fn checking_compatibility(upstream: &str, refuse: bool) -> Proxy {
+        Self::checking_compatibility_into(upstream, refuse, shared_recording().clone())
+    }
+
+    /// [`Proxy::checking_compatibility`], recording into `recording` instead
+    /// of the process's (for tests of the check itself).
+    pub fn checking_compatibility_into(
+        upstream: &str,
+        refuse: bool,
+        recording: Arc<Mutex<Recording>>,
+    ) -> Proxy {
+        let behaviour = Behaviour {
+            check: Some(Arc::new(Check { refuse, recording })),
+            ..Behaviour::default()
+        };
+        Self::spawn(upstream, behaviour)
+    }
+
     /// `mongodb://127.0.0.1:<port>/?directConnection=true` for this proxy.
     pub fn mongodb_uri(&self) -> String {
-        crate::mongo_server::uri_for(self.port)
+        format!("mongodb://127.0.0.1:{}/?directConnection=true", self.port)
     }
 
     /// From now on the proxy accepts connections and reads what its clients send,
@@ -168,22 +198,26 @@ pub fn mongodb_address(uri: &str) -> String {
     address.to_owned()
 }
 
-fn relay(
-    mut client: TcpStream,
-    mut server: TcpStream,
-    silent: Arc<AtomicBool>,
-    behaviour: Behaviour,
-) {
+fn relay(client: TcpStream, mut server: TcpStream, silent: Arc<AtomicBool>, behaviour: Behaviour) {
     let Behaviour {
         cut_on,
         first_reply_delay,
         commands,
+        check,
     } = behaviour;
-    let whole_messages = cut_on.is_some() || commands.is_some();
+    let whole_messages = cut_on.is_some() || commands.is_some() || check.is_some();
+    if check.is_some() {
+        let _ = client.set_nodelay(true);
+        let _ = server.set_nodelay(true);
+    }
     let (Ok(mut client_reader), Ok(mut server_reader)) = (client.try_clone(), server.try_clone())
     else {
         return;
     };
+    // Both directions write to the client when the proxy answers a refusal
+    // itself: whole messages, one at a time.
+    let client = Arc::new(Mutex::new(client));
+    let client_writer = client.clone();
     let answers_silent = silent.clone();
     std::thread::spawn(move || {
         let mut buffer = [0u8; 16 * 1024];
@@ -195,7 +229,10 @@ fn relay(
             if std::mem::take(&mut first) {
                 std::thread::sleep(first_reply_delay);
             }
-            if client.write_all(&buffer[..read]).is_err() {
+            let written = client_writer
+                .lock()
+                .map(|mut client| client.write_all(&buffer[..read]).is_ok());
+            if !matches!(written, Ok(true)) {
                 break;
             }
         }
@@ -203,7 +240,9 @@ fn relay(
         while answers_silent.load(Ordering::SeqCst) {
             std::thread::park();
         }
-        let _ = client.shutdown(Shutdown::Both);
+        if let Ok(client) = client_writer.lock() {
+            let _ = client.shutdown(Shutdown::Both);
+        }
     });
     loop {
         let message = if whole_messages {
@@ -224,6 +263,17 @@ fn relay(
         if let Some(pattern) = &cut_on {
             if contains(&message, pattern) {
                 let _ = client_reader.shutdown(Shutdown::Both);
+                break;
+            }
+        }
+        if let Some(check) = &check {
+            if let Some(refusal) = check.inspect(&message) {
+                let answered = client
+                    .lock()
+                    .map(|mut client| client.write_all(&refusal).is_ok());
+                if matches!(answered, Ok(true)) {
+                    continue;
+                }
                 break;
             }
         }

@@ -21,17 +21,14 @@ pub enum Index {
     /// The session side documents' indexes: their TTL and the lookups by
     /// current refresh id, retired refresh id and user.
     SessionMeta,
-    /// Whitelist entries by user (listing and ending a user's sessions).
-    SessionsByUser,
 }
 
 impl Index {
-    pub const ALL: [Index; 5] = [
+    pub const ALL: [Index; 4] = [
         Index::Unique,
         Index::SessionExpiry,
         Index::AttemptExpiry,
         Index::SessionMeta,
-        Index::SessionsByUser,
     ];
 
     /// What it is, for a log line or an `auth-admin init` report.
@@ -45,7 +42,6 @@ impl Index {
             Index::SessionMeta => {
                 "session side-document indexes session_meta.expires_at (TTL), .refresh, .retired and .user"
             }
-            Index::SessionsByUser => "sessions-by-user index whitelist_token.user",
         }
     }
 
@@ -59,7 +55,6 @@ impl Index {
             Index::SessionExpiry => store.ensure_session_expiry(session_lifetime).await,
             Index::AttemptExpiry => store.ensure_attempt_expiry().await,
             Index::SessionMeta => store.ensure_session_meta_indexes().await,
-            Index::SessionsByUser => store.ensure_sessions_by_user().await,
         }
     }
 }

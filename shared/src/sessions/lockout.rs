@@ -6,10 +6,11 @@
 //! its password is checked, so N concurrent wrong guesses check at most
 //! `LOGIN_MAX_FAILURES` passwords.
 //!
-//! Costs: a locked attempt, 1 command and no hashing; otherwise 1 command for
-//! the user and both locks, 1 to count the attempt, then a failure 1 more (the
-//! IP's count) and a success 1 more beside the session insert (clearing the
-//! username's count).
+//! Costs: a locked attempt, 2 commands in 1 wait and no hashing; otherwise 2
+//! commands sent together for the user and both locks, 1 to count the
+//! attempt (and, for the attempt that reaches the maximum, 1 more to write
+//! its lock), then a failure 1 more (the IP's count) and a success 1 more
+//! beside the session insert (clearing the username's count).
 
 use crate::auth::password::timing;
 use crate::error::error_chain;
@@ -49,7 +50,7 @@ pub async fn admit(
         .as_deref()
         .filter(|_| limits.max_failures_per_ip > 0);
     let now = DateTime::now();
-    let state = app.store.login_state(username, ip).await?;
+    let state = app.store.login_state(username, ip, now).await?;
     if let Some(until) = locked_until(&state, &limits, now) {
         return Err(locked(username, origin, now, until, None));
     }

@@ -4,7 +4,9 @@
 //! A session's side document holds its current refresh id and every id it
 //! retired. A refresh rotates it in one atomic command, then writes the new
 //! ids into the whitelist entry while it reads the user: three commands in
-//! two waits. A refresh id that is no longer current is judged from the side
+//! two waits (four in a session's last refresh lifetime before the cap, the
+//! fourth bringing the side document's expiry down to the cap in the same
+//! wait). A refresh id that is no longer current is judged from the side
 //! document alone:
 //! - the session's immediately previous id, retired less than
 //!   `REFRESH_REUSE_GRACE_SECONDS` ago: the current pair, signed again, so
@@ -23,18 +25,11 @@ use crate::http::Origin;
 use crate::ids::UserId;
 use crate::runtime::app::App;
 use crate::runtime::audit::{Event, Record};
+use crate::sessions::end;
 use crate::sessions::lifetime::RotationClock;
 use crate::sessions::unlisted;
 use crate::store::{PreviousRefresh, SessionMeta, StoreError, UserRecord};
 use mongodb::bson::DateTime;
-use std::time::Duration;
-
-/// How long ending a reused session waits for a rotation of it that has
-/// retired the token but not yet written the whitelist entry: that rotation's
-/// caller then gets its pair (which dies with the session), so exactly one of
-/// several concurrent refreshes wins even without a grace window.
-const ROTATION_WAIT_STEP: Duration = Duration::from_millis(25);
-const ROTATION_WAIT_STEPS: u32 = 40;
 
 /// Trades a refresh token for a new pair. The refresh token is the credential;
 /// the user of an access token sent along, if any, must own it. An access
@@ -68,7 +63,11 @@ pub async fn refresh(
     {
         return request.finish_rotation(meta, ids).await;
     }
-    match app.store.session_meta_by_refresh(presented).await? {
+    match app
+        .store
+        .session_meta_by_refresh(presented, clock.now)
+        .await?
+    {
         Some(meta) => request.judge(meta).await,
         None => request.adopt(ids).await,
     }
@@ -94,9 +93,20 @@ impl Request<'_> {
     ) -> Result<TokenPair, ServiceError> {
         let store = &self.app.store;
         let created_at = self.clock.entry_created_at(meta.expires_at);
-        let (advanced, user) = tokio::try_join!(
+        // In the session's last refresh lifetime the rotation wrote the
+        // refresh expiry, past the cap: the cap goes in now, in the same wait.
+        let capped = async {
+            if meta.expires_at < self.clock.rotation().refresh_expiry {
+                store
+                    .cap_session_meta(meta.id, &ids.refresh, meta.expires_at)
+                    .await?;
+            }
+            Ok(())
+        };
+        let (advanced, user, ()) = tokio::try_join!(
             store.advance_session(meta.id, self.presented, &ids, created_at),
-            store.user_by_id(meta.user)
+            store.user_by_id(meta.user),
+            capped
         )?;
         if !advanced {
             // The whitelist entry went meanwhile (a logout, a session ended):
@@ -187,7 +197,7 @@ impl Request<'_> {
             .await?;
         let Some(entry) = rotated else {
             // A concurrent refresh may have just adopted it.
-            return match store.session_meta_by_refresh(self.presented).await? {
+            return match store.session_meta_by_refresh(self.presented, now).await? {
                 Some(meta) if meta.refresh != self.presented => self.judge(meta).await,
                 _ => Err(ServiceError::Unauthorized),
             };
@@ -232,43 +242,14 @@ impl Request<'_> {
             .issue_with_ids(&meta.user.to_subject(), app.lifetimes(), ids)?)
     }
 
-    /// Ends the session (whitelist entry and side document) and reads its
-    /// user for the event. With `pending`, the refresh id a rotation has just
-    /// retired, the entry is left until that rotation has written it (or a
-    /// bounded wait is over).
+    /// Ends the session and reads its user for the event (see
+    /// [`end::end_session_of_refresh`]).
     async fn end(
         &self,
         meta: &SessionMeta,
         pending: Option<&str>,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let store = &self.app.store;
-        let mut entry_gone = false;
-        if let Some(pending) = pending {
-            for _ in 0..ROTATION_WAIT_STEPS {
-                entry_gone = store
-                    .delete_session_unless_holding(meta.id, pending)
-                    .await?
-                    || store.session_by_id(meta.id).await?.is_none();
-                if entry_gone {
-                    break;
-                }
-                tokio::time::sleep(ROTATION_WAIT_STEP).await;
-            }
-        }
-        // Whatever is left goes now (a rotation that never finished, too).
-        let entry = async {
-            if entry_gone {
-                Ok(true)
-            } else {
-                store.delete_session(meta.id).await
-            }
-        };
-        let (_, (), user) = tokio::try_join!(
-            entry,
-            store.delete_session_meta(meta.id),
-            store.user_by_id(meta.user)
-        )?;
-        Ok(user)
+        end::end_session_of_refresh(&self.app.store, meta, pending).await
     }
 
     fn record(

@@ -124,16 +124,4 @@ impl Store {
         })
         .await
     }
-
-    /// Whitelist entries by user: listing and ending a user's sessions (the
-    /// Python service never queried by user, so it made no such index). On
-    /// the whole DBRef, as the queries match it.
-    pub async fn ensure_sessions_by_user(&self) -> Result<(), StoreError> {
-        let by_user = IndexModel::builder().keys(doc! { "user": 1 }).build();
-        bounded(async {
-            self.sessions::<Document>().create_index(by_user).await?;
-            Ok(())
-        })
-        .await
-    }
 }

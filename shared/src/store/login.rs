@@ -1,12 +1,12 @@
 //! What login reads before it hashes anything: the user (with its role) and
-//! the locks on its username and source IP, in one command. The user lives in
+//! the locks on its username and source IP, in one wait. The user lives in
 //! `user` ([`super::users`]); the locks in `login_attempt`
 //! ([`super::attempts`]); this is the one read that spans both. (With every
 //! lockout limit off, login reads only the user, `Store::user_by_username`.)
 
-use super::attempts::{ip_key, number, user_key, LOGIN_ATTEMPT};
-use super::records::{ROLE, USER};
-use super::{bounded, Store, StoreError, UserRecord};
+use super::attempts::{ip_key, user_key, LOGIN_ATTEMPT};
+use super::records::number;
+use super::{bounded, Store, StoreError, UserRecord, MAX_TIME};
 use crate::ids::Username;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 
@@ -23,47 +23,46 @@ pub struct LoginState {
 }
 
 impl Store {
-    /// The user (with its role) and both locks, in one command: the attempt
-    /// entries, with the user brought along by `$unionWith` (a `$lookup` from
-    /// `user` would bring nothing for an unknown username).
+    /// The user (with its role) and both locks: two commands sent together,
+    /// one wait. (One command before, with `$unionWith`, which DocumentDB
+    /// supports only from 8.0.3.) Attempt entries past their `expires_at` at
+    /// `now` are absent, whether or not the TTL monitor has swept them.
     pub async fn login_state(
         &self,
         username: &Username,
         ip: Option<&str>,
+        now: DateTime,
     ) -> Result<LoginState, StoreError> {
-        let mut keys = vec![user_key(username)];
+        let user_id = user_key(username);
+        let mut keys = vec![user_id.clone()];
         keys.extend(ip.map(ip_key));
-        let pipeline = [
-            doc! { "$match": { "_id": { "$in": &keys } } },
-            doc! { "$unionWith": { "coll": USER, "pipeline": [
-                { "$match": { "username": username.as_str() } },
-                { "$limit": 1 },
-                { "$lookup": { "from": ROLE, "pipeline": [], "as": "roles" } },
-            ] } },
-        ];
-        bounded(async {
-            let mut cursor = self
+        let filter = doc! { "_id": { "$in": &keys }, "expires_at": { "$gt": now } };
+        let entries = bounded(async {
+            let cursor = self
                 .db
                 .collection::<Document>(LOGIN_ATTEMPT)
-                .aggregate(pipeline)
+                .find(filter)
+                .max_time(MAX_TIME)
                 .await?;
-            let mut state = LoginState::default();
-            while cursor.advance().await? {
-                let raw: Document = cursor.deserialize_current()?;
-                match raw.get("_id") {
-                    Some(Bson::String(key)) if *key == keys[0] => {
-                        state.username_locked_until =
-                            raw.get_datetime("locked_until").ok().copied();
-                    }
-                    Some(Bson::String(_)) => {
-                        state.ip_failures = number(&raw, "failures");
-                        state.ip_window_ends = raw.get_datetime("window_ends").ok().copied();
-                    }
-                    _ => state.user = Some(super::users::user_from_document(raw)?),
+            super::collect(cursor).await
+        });
+        let (user, entries) = tokio::try_join!(self.user_by_username(username), entries)?;
+        let mut state = LoginState {
+            user,
+            ..LoginState::default()
+        };
+        for raw in entries {
+            match raw.get("_id") {
+                Some(Bson::String(key)) if *key == user_id => {
+                    state.username_locked_until = raw.get_datetime("locked_until").ok().copied();
                 }
+                Some(Bson::String(_)) => {
+                    state.ip_failures = number(&raw, "failures");
+                    state.ip_window_ends = raw.get_datetime("window_ends").ok().copied();
+                }
+                _ => {}
             }
-            Ok(state)
-        })
-        .await
+        }
+        Ok(state)
     }
 }

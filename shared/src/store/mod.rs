@@ -12,6 +12,7 @@
 mod attempts;
 mod error;
 mod indexes;
+mod ip_failures;
 mod login;
 mod records;
 mod roles;

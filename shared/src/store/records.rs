@@ -145,3 +145,15 @@ pub struct NewRole {
     pub name: String,
     pub permissions: Document,
 }
+
+/// A count stored as int32, int64 or double (servers differ); 0 if absent.
+pub(super) fn number(raw: &Document, field: &str) -> i64 {
+    match raw.get(field) {
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Int64(n)) => *n,
+        // Whole numbers only ever stored here: the cast loses nothing.
+        #[allow(clippy::cast_possible_truncation)]
+        Some(Bson::Double(n)) => *n as i64,
+        _ => 0,
+    }
+}

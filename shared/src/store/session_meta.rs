@@ -11,7 +11,7 @@
 //! longer be refreshed: at the refresh token's expiry or the lifetime cap,
 //! whichever comes first.
 
-use super::{bounded, collect, Store, StoreError};
+use super::{bounded, collect, Store, StoreError, MAX_TIME};
 use crate::auth::token::TokenIds;
 use crate::ids::{SessionId, UserId};
 use mongodb::bson::{doc, DateTime, Document};
@@ -87,26 +87,50 @@ impl Store {
         .await
     }
 
-    /// Writes a session's side document, replacing one of the same id.
+    /// Writes a session's side document, replacing one of the same id. Two
+    /// concurrent upserts of one id can both try to insert it: the loser's
+    /// duplicate key (E11000) is retried once, and then replaces.
     pub async fn put_session_meta(&self, meta: &SessionMeta) -> Result<(), StoreError> {
-        bounded(async {
+        let put = || async {
             self.session_meta::<SessionMeta>()
                 .replace_one(doc! { "_id": meta.id.object_id() }, meta)
                 .upsert(true)
-                .await?;
-            Ok(())
+                .await
+                .map_err(StoreError::from)
+        };
+        bounded(async {
+            match put().await {
+                Err(StoreError::Duplicate) => put().await.map(drop),
+                other => other.map(drop),
+            }
         })
         .await
     }
 
     /// Rotates the session whose current refresh id is `presented` (and whose
-    /// user is `user_id`, when given, and whose cap has not passed) to
-    /// `new_ids`, retiring `presented`, in one atomic command. The session
-    /// after the rotation if this call made it; `None` otherwise.
+    /// user is `user_id`, when given, and whose cap has not passed, and whose
+    /// side document has not expired) to `new_ids`, retiring `presented`, in
+    /// one atomic command. The session after the rotation if this call made
+    /// it; `None` otherwise.
     ///
     /// The document *after* the update decides: it names the refresh id just
     /// written only if this call wrote it. (Not the document before: the test
     /// server can answer a stale one after retrying a write conflict.)
+    ///
+    /// Classic update operators only (MongoDB 4.4+ and DocumentDB 5.0):
+    /// `$set` of the ids, times and `previous`, and `$push` with `$each` and
+    /// `$slice` for the retired ids. The new `expires_at` is min(refresh
+    /// expiry, started_at + cap), and without a pipeline the update can't
+    /// read `started_at`; so the command sets the refresh expiry, and the
+    /// session returned carries the true expiry computed from the
+    /// `started_at` the same command returned. Only in a session's last
+    /// refresh lifetime before the cap do the two differ: the caller then
+    /// sends [`Store::cap_session_meta`] beside its next commands (same
+    /// wait). Until it lands (or if it never does) the TTL index may keep the
+    /// document up to one refresh lifetime too long, but never lets the
+    /// session live longer: the cap is in this filter and in the judgement of
+    /// a refresh that misses it. Documents written before this change have
+    /// the same fields and rotate the same way.
     pub async fn rotate_session_meta(
         &self,
         presented: &str,
@@ -114,64 +138,104 @@ impl Store {
         new_ids: &TokenIds,
         rotation: MetaRotation,
     ) -> Result<Option<SessionMeta>, StoreError> {
-        let mut filter = doc! { "refresh": presented };
-        if let Some(user_id) = user_id {
-            filter.insert("user", user_id.object_id());
-        }
-        if let Some(cap) = rotation.cap {
-            let earliest =
-                DateTime::from_millis(rotation.now.timestamp_millis().saturating_sub(millis(cap)));
-            filter.insert("started_at", doc! { "$gt": earliest });
-        }
         let MetaRotation {
             now,
             refresh_expiry,
-            ..
+            cap,
         } = rotation;
-        let expires_at = match rotation.cap {
-            Some(cap) => {
-                doc! { "$min": [refresh_expiry, { "$add": ["$started_at", millis(cap)] }] }
-            }
-            None => doc! { "$literal": refresh_expiry },
+        let mut filter = doc! { "refresh": presented, "expires_at": { "$gt": now } };
+        if let Some(user_id) = user_id {
+            filter.insert("user", user_id.object_id());
+        }
+        if let Some(cap) = cap {
+            let earliest =
+                DateTime::from_millis(now.timestamp_millis().saturating_sub(millis(cap)));
+            filter.insert("started_at", doc! { "$gt": earliest });
+        }
+        let update = doc! {
+            "$set": {
+                "access": &new_ids.access,
+                "refresh": &new_ids.refresh,
+                "refreshed_at": now,
+                "previous": { "refresh": presented, "retired_at": now },
+                "expires_at": refresh_expiry,
+            },
+            "$push": { "retired": { "$each": [presented], "$slice": -MAX_RETIRED } },
         };
-        let update = vec![doc! { "$set": {
-            "access": { "$literal": &new_ids.access },
-            "refresh": { "$literal": &new_ids.refresh },
-            "refreshed_at": now,
-            "previous": { "refresh": { "$literal": presented }, "retired_at": now },
-            "retired": { "$slice": [
-                { "$concatArrays": [{ "$ifNull": ["$retired", []] }, [{ "$literal": presented }]] },
-                -MAX_RETIRED,
-            ] },
-            "expires_at": expires_at,
-        } }];
         bounded(async {
             let after = self
                 .session_meta::<SessionMeta>()
                 .find_one_and_update(filter, update)
                 .return_document(ReturnDocument::After)
+                .max_time(MAX_TIME)
                 .await?;
-            Ok(after.filter(|meta| meta.refresh == new_ids.refresh))
+            Ok(after
+                .filter(|meta| meta.refresh == new_ids.refresh)
+                .map(|mut meta| {
+                    if let Some(cap) = cap {
+                        let cap_at = DateTime::from_millis(
+                            meta.started_at
+                                .timestamp_millis()
+                                .saturating_add(millis(cap)),
+                        );
+                        meta.expires_at = meta.expires_at.min(cap_at);
+                    }
+                    meta
+                }))
         })
         .await
     }
 
-    /// The session that has or had refresh id `refresh`, if one still knows it.
+    /// Brings a just-rotated side document's `expires_at` down to
+    /// `expires_at` (its cap), if it still holds refresh id `refresh`: the
+    /// second half of a rotation in a session's last refresh lifetime (see
+    /// [`Store::rotate_session_meta`]).
+    pub async fn cap_session_meta(
+        &self,
+        id: SessionId,
+        refresh: &str,
+        expires_at: DateTime,
+    ) -> Result<(), StoreError> {
+        bounded(async {
+            self.session_meta::<Document>()
+                .update_one(
+                    doc! { "_id": id.object_id(), "refresh": refresh },
+                    doc! { "$min": { "expires_at": expires_at } },
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The session that has or had refresh id `refresh`, if one still knows
+    /// it and has not expired at `now` (swept or not).
     pub async fn session_meta_by_refresh(
         &self,
         refresh: &str,
+        now: DateTime,
     ) -> Result<Option<SessionMeta>, StoreError> {
-        let filter = doc! { "$or": [{ "refresh": refresh }, { "retired": refresh }] };
-        bounded(async { Ok(self.session_meta().find_one(filter).await?) }).await
+        let filter = doc! {
+            "$or": [{ "refresh": refresh }, { "retired": refresh }],
+            "expires_at": { "$gt": now },
+        };
+        bounded(async {
+            Ok(self
+                .session_meta()
+                .find_one(filter)
+                .max_time(MAX_TIME)
+                .await?)
+        })
+        .await
     }
 
     /// The side documents of a user's sessions.
     pub async fn session_metas_of(&self, user_id: UserId) -> Result<Vec<SessionMeta>, StoreError> {
         bounded(async {
-            let cursor = self
-                .session_meta()
-                .find(doc! { "user": user_id.object_id() })
-                .await?;
+            // Expired ones are absent, swept or not.
+            let filter =
+                doc! { "user": user_id.object_id(), "expires_at": { "$gt": DateTime::now() } };
+            let cursor = self.session_meta().find(filter).max_time(MAX_TIME).await?;
             collect(cursor).await
         })
         .await

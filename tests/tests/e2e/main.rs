@@ -4,6 +4,7 @@
 
 mod admin;
 mod authorizer;
+mod compatibility;
 mod connections;
 mod cors;
 mod domain;

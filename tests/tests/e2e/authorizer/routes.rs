@@ -40,14 +40,8 @@ async fn a_route_the_role_may_not_use_is_denied_in_the_policy_and_refused_when_a
 
 #[tokio::test]
 async fn a_role_that_may_use_no_route_is_denied_the_whole_stage() {
-    let app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
-    let mut authorizer = app
-        .start_with(
-            "authorizer",
-            &[("ROUTE_ROLES", ORDERS), ("ALLOWED_ROLES", "admin")],
-        )
-        .await;
-    let mut app = app;
+    let (mut app, mut authorizer) =
+        app_and_authorizer(&[("ROUTE_ROLES", ORDERS), ("ALLOWED_ROLES", "admin")]).await;
     app.db.role("guest").await;
     let guest = app.db.role("visitor").await;
     app.db.user("vic", "vic-password", guest).await;
@@ -58,14 +52,8 @@ async fn a_role_that_may_use_no_route_is_denied_the_whole_stage() {
 
 #[tokio::test]
 async fn without_allowed_roles_a_role_gets_only_the_patterns_that_name_it() {
-    let app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
-    let mut authorizer = app
-        .start_with(
-            "authorizer",
-            &[("ROUTE_ROLES", ORDERS), ("ALLOWED_ROLES", "admin")],
-        )
-        .await;
-    let mut app = app;
+    let (mut app, mut authorizer) =
+        app_and_authorizer(&[("ROUTE_ROLES", ORDERS), ("ALLOWED_ROLES", "admin")]).await;
     let token = app.support_token().await;
     let allowed = answer(&mut authorizer, token_event(&token, "GET", "/orders/42")).await;
     assert_eq!(
@@ -83,15 +71,9 @@ async fn without_allowed_roles_a_role_gets_only_the_patterns_that_name_it() {
 
 #[tokio::test]
 async fn is_authenticated_admits_any_active_user() {
-    let app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
     let roles = r#"{"GET /me": ["is_authenticated"]}"#;
-    let mut authorizer = app
-        .start_with(
-            "authorizer",
-            &[("ROUTE_ROLES", roles), ("ALLOWED_ROLES", "admin")],
-        )
-        .await;
-    let mut app = app;
+    let (mut app, mut authorizer) =
+        app_and_authorizer(&[("ROUTE_ROLES", roles), ("ALLOWED_ROLES", "admin")]).await;
     let token = app.support_token().await;
     let allowed = answer(&mut authorizer, token_event(&token, "GET", "/me")).await;
     assert_eq!(
