@@ -101,6 +101,13 @@ impl Store {
         // secondary's replication lag a logout or deactivation would not have
         // happened yet, and a refresh would be judged on a stale side document.
         options.selection_criteria = Some(PRIMARY);
+        // Amazon DocumentDB before 8.0.2 refuses retryable writes (every
+        // write fails with "Retryable writes are not supported") and its
+        // connection strings don't always say `retryWrites=false`: for a
+        // DocumentDB host, unless the URI decides, it is off.
+        if options.retry_writes.is_none() && is_documentdb(&options) {
+            options.retry_writes = Some(false);
+        }
         let client = Client::with_options(options).map_err(|_| StoreError::InvalidUri)?;
         let on_primary = DatabaseOptions::builder()
             .selection_criteria(PRIMARY)
@@ -150,6 +157,20 @@ impl Store {
     fn sessions<T: Send + Sync>(&self) -> Collection<T> {
         self.db.collection(WHITELIST_TOKEN)
     }
+}
+
+/// Whether every host is an Amazon DocumentDB cluster endpoint (instance
+/// based or elastic).
+fn is_documentdb(options: &ClientOptions) -> bool {
+    !options.hosts.is_empty()
+        && options.hosts.iter().all(|host| match host {
+            mongodb::options::ServerAddress::Tcp { host, .. } => {
+                let host = host.to_ascii_lowercase();
+                host.ends_with(".docdb.amazonaws.com")
+                    || host.ends_with(".docdb-elastic.amazonaws.com")
+            }
+            _ => false,
+        })
 }
 
 /// Runs one database operation under [`OPERATION_TIMEOUT`].
@@ -204,5 +225,19 @@ mod tests {
             store.db.client().selection_criteria(),
             Some(SelectionCriteria::ReadPreference(ReadPreference::Primary))
         ));
+    }
+
+    #[tokio::test]
+    async fn documentdb_hosts_get_retry_writes_off_unless_the_uri_decides() {
+        let docdb = "mongodb://u:p@app.cluster-abc.eu-west-1.docdb.amazonaws.com:27017/?tls=true";
+        let options = ClientOptions::parse(docdb).await.unwrap();
+        assert!(is_documentdb(&options));
+        let atlas = ClientOptions::parse("mongodb://a.mongodb.net:27017/").await.unwrap();
+        assert!(!is_documentdb(&atlas));
+        let chosen = format!("{docdb}&retryWrites=true");
+        assert_eq!(
+            ClientOptions::parse(&chosen).await.unwrap().retry_writes,
+            Some(true)
+        );
     }
 }
