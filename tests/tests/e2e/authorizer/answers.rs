@@ -77,3 +77,22 @@ async fn an_allowed_request_writes_no_line_at_info() {
         authorizer.logs()
     );
 }
+
+#[tokio::test]
+async fn a_token_from_the_real_python_package_passes_until_it_logs_out_there() {
+    let app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
+    app.db
+        .user_with_hash("pyroot", e2e::db::PYTHON_BCRYPT_HASH, app.admin_role)
+        .await;
+    let python = e2e::python_service::PythonService::start(&app.db).await;
+    let mut authorizer = app.start("authorizer").await;
+    let (access, _) = python
+        .login("pyroot", e2e::db::PYTHON_BCRYPT_PASSWORD)
+        .await;
+    let allowed = answer(&mut authorizer, example("token.json", &access)).await;
+    assert_eq!(allowed["context"]["username"], "pyroot", "{allowed}");
+    let response = python.logout(&access).await;
+    assert_eq!(response.status, 200, "{}", response.raw_body);
+    let refused = answer(&mut authorizer, example("token.json", &access)).await;
+    assert_denied(&refused, "unauthorized");
+}
