@@ -51,11 +51,19 @@ pub async fn authenticate_for(
 }
 
 /// The guard of logout, which ends the token's session: the whitelist entry is
-/// removed by the command that looks it up, sent with the read of the user, so
-/// logout takes one wait instead of two. The checks then run as
-/// [`authenticate`]'s (a pending password change allowed: a user must always
-/// be able to end a session). If they refuse, the entry of the token is gone
-/// anyway, which is what a logout asks for.
+/// removed by the command that looks it up, and the session's side document
+/// (source IP, user agent) by a delete on the token's access id, both sent
+/// with the read of the user, so logout takes one wait instead of two. The
+/// checks then run as [`authenticate`]'s (a pending password change allowed:
+/// a user must always be able to end a session). If they refuse, the entry of
+/// the token and its side document are gone anyway, which is what a logout
+/// asks for.
+///
+/// A side document mid-rotation (a refresh of the same session has rotated
+/// it but not yet written the new ids into the whitelist entry) holds a newer
+/// access id than the token logged out, so this delete misses it; the
+/// refresh then finds the whitelist entry gone and deletes the side document
+/// itself (`finish_rotation` in [`crate::sessions::refresh`]).
 pub async fn authenticate_ending_session(
     app: &App,
     authorization: Option<&str>,
@@ -100,7 +108,21 @@ async fn check(
             }
         }
     };
-    let (session, user) = tokio::try_join!(session, app.store.user_by_id(user_id))?;
+    // Logout's third command: the side document of the token's session, by
+    // the same access id and user as the whitelist entry's removal (with the
+    // whitelist off there is none: login writes no side document then).
+    let side_document = async {
+        match (app.settings.use_whitelist, use_of_session) {
+            (true, Session::End) => {
+                app.store
+                    .delete_session_meta_by_access(&claims.uuid, user_id)
+                    .await
+            }
+            _ => Ok(()),
+        }
+    };
+    let (session, user, ()) =
+        tokio::try_join!(session, app.store.user_by_id(user_id), side_document)?;
 
     if app.settings.use_whitelist {
         match &session {

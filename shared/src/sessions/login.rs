@@ -217,9 +217,20 @@ pub async fn open_session(
         retired: Vec::new(),
         expires_at,
     };
-    tokio::try_join!(
+    let (listed, described) = tokio::join!(
         app.store.insert_session(&entry),
         app.store.insert_session_meta(&meta)
-    )?;
+    );
+    if let Err(err) = listed.and(described) {
+        // Half a session (an election between the two inserts) would list a
+        // phantom in the user's sessions, or keep an IP and user agent
+        // nobody's session needs: whatever half landed goes (best effort;
+        // its TTL sweeps what a second failure leaves).
+        let _ = tokio::join!(
+            app.store.delete_session(id),
+            app.store.delete_session_meta(id)
+        );
+        return Err(err.into());
+    }
     Ok((tokens, Some(id)))
 }

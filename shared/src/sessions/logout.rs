@@ -7,10 +7,10 @@ use crate::runtime::app::App;
 use crate::runtime::audit::{Event, Record};
 
 /// Ends the session of the bearer token in `authorization`: its whitelist entry
-/// goes, and with it the token. The guard's checks apply; the entry is removed
-/// by the same command that finds it, in one wait
-/// ([`guard::authenticate_ending_session`]). (Its side document is left to its
-/// TTL: whitelist entries decide what is alive, and a logout stays one wait.)
+/// goes, and with it the token, and so does its side document (source IP,
+/// user agent), not left to its TTL. The guard's checks apply; the entry is
+/// removed by the same command that finds it, the side document by a delete
+/// sent with it, in one wait ([`guard::authenticate_ending_session`]).
 pub async fn logout(
     app: &App,
     authorization: Option<&str>,

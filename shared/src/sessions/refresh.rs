@@ -63,11 +63,11 @@ pub async fn refresh(
     {
         return request.finish_rotation(meta, ids).await;
     }
-    match app
-        .store
-        .session_meta_by_refresh(presented, clock.now)
-        .await?
-    {
+    match app.store.session_meta_by_refresh(presented).await? {
+        // Past its refresh expiry or its cap, not yet swept (MongoDB's TTL
+        // monitor runs about once a minute): over. Never adopted as a session
+        // without a side document, which would start its cap again.
+        Some(meta) if meta.expires_at <= clock.now => Err(ServiceError::Unauthorized),
         Some(meta) => request.judge(meta).await,
         None => request.adopt(ids).await,
     }
@@ -197,7 +197,7 @@ impl Request<'_> {
             .await?;
         let Some(entry) = rotated else {
             // A concurrent refresh may have just adopted it.
-            return match store.session_meta_by_refresh(self.presented, now).await? {
+            return match store.session_meta_by_refresh(self.presented).await? {
                 Some(meta) if meta.refresh != self.presented => self.judge(meta).await,
                 _ => Err(ServiceError::Unauthorized),
             };

@@ -232,7 +232,9 @@ mod tests {
         let docdb = "mongodb://u:p@app.cluster-abc.eu-west-1.docdb.amazonaws.com:27017/?tls=true";
         let options = ClientOptions::parse(docdb).await.unwrap();
         assert!(is_documentdb(&options));
-        let atlas = ClientOptions::parse("mongodb://a.mongodb.net:27017/").await.unwrap();
+        let atlas = ClientOptions::parse("mongodb://a.mongodb.net:27017/")
+            .await
+            .unwrap();
         assert!(!is_documentdb(&atlas));
         let chosen = format!("{docdb}&retryWrites=true");
         assert_eq!(

@@ -209,16 +209,13 @@ impl Store {
     }
 
     /// The session that has or had refresh id `refresh`, if one still knows
-    /// it and has not expired at `now` (swept or not).
+    /// it, expired or not: an expired one (not yet swept) says the session
+    /// is over, which its absence would not (see `sessions::refresh`).
     pub async fn session_meta_by_refresh(
         &self,
         refresh: &str,
-        now: DateTime,
     ) -> Result<Option<SessionMeta>, StoreError> {
-        let filter = doc! {
-            "$or": [{ "refresh": refresh }, { "retired": refresh }],
-            "expires_at": { "$gt": now },
-        };
+        let filter = doc! { "$or": [{ "refresh": refresh }, { "retired": refresh }] };
         bounded(async {
             Ok(self
                 .session_meta()
@@ -245,6 +242,24 @@ impl Store {
         bounded(async {
             self.session_meta::<Document>()
                 .delete_one(doc! { "_id": id.object_id() })
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Drops the side document whose current access id is `access` and whose
+    /// user is `user_id` (logout's, sent with the whitelist entry's removal).
+    /// A document mid-rotation already holds a newer access id and is left:
+    /// the refresh rotating it finds the whitelist entry gone and drops it.
+    pub async fn delete_session_meta_by_access(
+        &self,
+        access: &str,
+        user_id: UserId,
+    ) -> Result<(), StoreError> {
+        bounded(async {
+            self.session_meta::<Document>()
+                .delete_one(doc! { "access": access, "user": user_id.object_id() })
                 .await?;
             Ok(())
         })

@@ -118,6 +118,107 @@ mod sessions {
         assert_eq!(response.status, 405);
         assert_eq!(app.db.sessions().await.len(), 1);
     }
+
+    /// Item 9 of #20: the session's side document (source IP, user agent)
+    /// goes with its whitelist entry, not at its TTL; the user's other
+    /// session keeps its own, unchanged.
+    #[tokio::test]
+    async fn logout_removes_that_sessions_side_document_and_no_other() {
+        let mut app = TestApp::spawn().await;
+        let token = app.admin_token().await;
+        let other = app.admin_token().await;
+        let uuid = |token: &str| e2e::db::claims(token)["uuid"].as_str().unwrap().to_owned();
+        let metas = app.db.session_metas().await;
+        assert_eq!(metas.len(), 2);
+        let kept = metas
+            .into_iter()
+            .find(|meta| meta.get_str("access") == Ok(uuid(&other).as_str()))
+            .expect("the other session's side document");
+        let response = app.logout(&token).await;
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+        assert_eq!(app.db.session_metas().await, std::slice::from_ref(&kept));
+        let entries = app.db.sessions().await;
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].get_object_id("_id"), kept.get_object_id("_id"));
+    }
+
+    /// A logout the guard refuses (here: the user was deactivated) still
+    /// ends the token's whitelist entry, and its side document with it.
+    #[tokio::test]
+    async fn a_refused_logout_still_removes_the_side_document() {
+        let mut app = TestApp::spawn().await;
+        let token = app.admin_token().await;
+        app.db.set_user(app.admin.id, doc! {"active": false}).await;
+        let response = app.logout(&token).await;
+        assert_refused(&response, "unauthorized", "inactive user");
+        assert!(app.db.sessions().await.is_empty());
+        assert!(app.db.session_metas().await.is_empty());
+    }
+
+    /// A token whose whitelist entry is another user's deletes neither that
+    /// entry nor its side document: both commands filter on the token's
+    /// user too.
+    #[tokio::test]
+    async fn a_token_naming_another_users_session_removes_no_side_document() {
+        let mut app = TestApp::with_env(&[e2e::app::ANY_ROLE]).await;
+        let sue = app.support_token().await;
+        let uuid = e2e::db::claims(&sue)["uuid"].as_str().unwrap().to_owned();
+        let claims =
+            json!({"sub": app.admin.id.to_hex(), "uuid": uuid, "exp": now() + 300, "iat": now()});
+        let forged = sign(&claims, Algorithm::HS256, SECRET_KEY);
+        let metas = app.db.session_metas().await;
+        let response = app.logout(&forged).await;
+        assert_refused(&response, "unauthorized", "another user's session");
+        assert_eq!(app.db.session_metas().await, metas);
+        assert_eq!(app.db.sessions().await.len(), 1);
+    }
+
+    /// A logout during a refresh of the same session, between the refresh's
+    /// rotation of the side document and its write of the new ids into the
+    /// whitelist entry (set up by putting the old ids back into the entry
+    /// after a refresh): the side document already holds the newer access
+    /// id, so logout's delete (by the logged-out token's access id) misses
+    /// it. The refresh holding the new ids then finds the whitelist entry
+    /// gone, answers `unauthorized` and deletes the side document itself.
+    #[tokio::test]
+    async fn a_side_document_mid_rotation_is_deleted_by_the_refresh_not_the_logout() {
+        let mut app = TestApp::spawn().await;
+        let (access, refresh) = app.login("root", "root-password").await;
+        let old_access = e2e::db::claims(&access)["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let old_refresh = e2e::db::claims(&refresh)["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let rotated = app.refresh(&refresh).await;
+        let new_refresh = rotated.body["data"]["refresh_token"]["refresh_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no pair: {}", rotated.raw_body))
+            .to_owned();
+        app.db
+            .set_where(
+                "whitelist_token",
+                doc! {},
+                doc! {"uuid_access": &old_access, "uuid_refresh": &old_refresh},
+            )
+            .await;
+        let response = app.logout(&access).await;
+        assert_eq!(response.status, 200, "{}", response.raw_body);
+        assert!(app.db.sessions().await.is_empty());
+        assert_eq!(app.db.session_metas().await.len(), 1, "left by logout");
+        let response = app.refresh(&new_refresh).await;
+        assert_eq!(
+            response.body["errors"][0]["message"], "unauthorized",
+            "{}",
+            response.raw_body
+        );
+        assert!(
+            app.db.session_metas().await.is_empty(),
+            "deleted by refresh"
+        );
+    }
 }
 
 mod guard {

@@ -330,30 +330,35 @@ async fn logout(app: &App, token: &str) -> Response<Body> {
 }
 
 /// The whitelist entry is removed by the command that finds it
-/// (`findAndModify`), sent with the read of the user: two commands, one wait.
+/// (`findAndModify`), and the side document by a `delete`, both sent with the
+/// read of the user: three commands, one wait.
 #[tokio::test]
-async fn a_logout_takes_two_commands_in_one_wait() {
+async fn a_logout_takes_three_commands_in_one_wait() {
     let (db, app, commands, token) = signed_in().await;
     let response = logout(&app, &token).await;
     assert_eq!(response.status(), 200);
     let (mut sent, waits) = take_with_waits(&commands);
     sent.sort();
-    assert_eq!(sent, ["aggregate", "findAndModify"]);
+    assert_eq!(sent, ["aggregate", "delete", "findAndModify"]);
     assert_eq!(waits, 1);
     assert!(db.sessions().await.is_empty(), "the session was ended");
+    assert!(
+        db.session_metas().await.is_empty(),
+        "its side document went with it"
+    );
 }
 
 #[tokio::test]
-async fn a_logout_refused_by_the_guard_takes_its_two_commands_in_one_wait() {
+async fn a_logout_refused_by_the_guard_takes_its_three_commands_in_one_wait() {
     let (_db, app, commands, token) = signed_in().await;
     logout(&app, &token).await;
     take(&commands);
-    // The session is gone: the guard refuses after its two commands.
+    // The session is gone: the guard refuses after its three commands.
     let response = logout(&app, &token).await;
     assert_eq!(response.status(), 401);
     let (mut sent, waits) = take_with_waits(&commands);
     sent.sort();
-    assert_eq!(sent, ["aggregate", "findAndModify"]);
+    assert_eq!(sent, ["aggregate", "delete", "findAndModify"]);
     assert_eq!(waits, 1);
 }
 
@@ -373,6 +378,7 @@ async fn a_logout_refused_for_the_users_role_still_ends_the_session() {
     assert_eq!(response.status(), 401);
     assert_eq!(take_with_waits(&commands).1, 1);
     assert!(db.sessions().await.is_empty());
+    assert!(db.session_metas().await.is_empty());
 }
 
 /// `{ me { ... } }` answers from the user the guard read: the guard's two

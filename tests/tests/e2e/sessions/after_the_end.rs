@@ -7,7 +7,7 @@ async fn the_refresh_token_of_a_logged_out_session_is_unauthorized() {
     assert_eq!(app.logout(&access).await.status, 200);
     assert_unauthorized(&app.refresh(&refresh).await);
     assert!(app.db.sessions().await.is_empty());
-    // The side document a logout leaves to its TTL goes with the refusal.
+    // The side document (logout removes it too) goes with the refusal.
     assert!(app.db.session_metas().await.is_empty());
 }
 
