@@ -20,7 +20,8 @@
 //!   usernames, and the Python service's body rules.
 //!
 //! Follow a login: `functions/login` -> [`sessions::login::login`] ->
-//! [`sessions::lockout::admit`] -> `store::login` (one `aggregate`), then
+//! [`sessions::lockout::admit`] -> `store::login` (the user and its locks,
+//! two reads sent together) and `store::attempts` (the count), then
 //! [`auth::password`], then `store::sessions` and `store::session_meta`
 //! (two inserts sent together). Modules point one way: a test in
 //! `tests/tests/e2e/layout.rs` fails on any import cycle.

@@ -5,7 +5,7 @@
 //! pair (the Python service's record, which decides what is alive), and its
 //! side document in `session_meta` (login time, refresh ids, source IP, user
 //! agent). Follow a login: [`login`] asks [`lockout`] to admit the attempt
-//! (one command reading the user and its locks, [`crate::store`]'s
+//! (two reads sent together, the user and its locks, [`crate::store`]'s
 //! `login_state`), checks the password ([`crate::auth::password`]), then
 //! writes the session.
 //!
