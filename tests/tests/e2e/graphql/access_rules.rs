@@ -22,11 +22,26 @@ async fn an_admin_gets_every_field() {
     let mut app = app().await;
     let admin = app.admin_token().await;
     let as_admin = app.graphql(Some(&admin), MIXED, json!({})).await;
+    assert_eq!(as_admin.status, 200, "{}", as_admin.raw_body);
     assert!(
         as_admin.body.get("errors").is_none(),
         "{}",
         as_admin.raw_body
     );
+    let data = &as_admin.body["data"];
+    assert_eq!(data["me"]["username"], "root", "{}", as_admin.raw_body);
+    // Both seeded users, each with a cursor.
+    let edges = data["users"]["edges"].as_array().expect("users");
+    assert_eq!(edges.len(), 2, "{}", as_admin.raw_body);
+    assert!(edges.iter().all(|edge| edge["cursor"].is_string()));
+    let mut roles: Vec<&str> = data["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .map(|role| role["name"].as_str().expect("a role name"))
+        .collect();
+    roles.sort_unstable();
+    assert_eq!(roles, ["admin", "support"], "{}", as_admin.raw_body);
 }
 
 #[tokio::test]

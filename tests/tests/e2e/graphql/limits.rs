@@ -136,13 +136,33 @@ async fn a_small_batch_gets_an_answer_per_query() {
 async fn a_query_as_deep_as_the_schema_runs() {
     let mut app = app().await;
     let admin = app.admin_token().await;
-    let deep = "{ users { edges { node { role { name } } } } }";
-    assert!(app
-        .graphql(Some(&admin), deep, json!({}))
-        .await
-        .body
-        .get("errors")
-        .is_none());
+    let deep = "{ users { edges { node { username role { name } } } } }";
+    let response = app.graphql(Some(&admin), deep, json!({})).await;
+    assert_eq!(response.status, 200, "{}", response.raw_body);
+    assert!(
+        response.body.get("errors").is_none(),
+        "{}",
+        response.raw_body
+    );
+    let mut users: Vec<(&str, &str)> = response.body["data"]["users"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no users: {}", response.raw_body))
+        .iter()
+        .map(|edge| {
+            let node = &edge["node"];
+            (
+                node["username"].as_str().expect("a username"),
+                node["role"]["name"].as_str().expect("a role name"),
+            )
+        })
+        .collect();
+    users.sort_unstable();
+    assert_eq!(
+        users,
+        [("root", "admin"), ("sue", "support")],
+        "{}",
+        response.raw_body
+    );
 }
 
 #[tokio::test]
