@@ -114,6 +114,24 @@ async fn an_expired_ip_window_does_not_lock_the_ip() {
     );
 }
 
+/// A refresh of `refresh` answers `unauthorized` and changes no whitelist
+/// entry and no side document.
+async fn refused_and_nothing_written(app: &mut TestApp, refresh: &str) {
+    let (entries, metas) = (app.db.sessions().await, app.db.session_metas().await);
+    let response = app.refresh(refresh).await;
+    assert_eq!(
+        response.body["errors"][0]["message"], "unauthorized",
+        "{}",
+        response.raw_body
+    );
+    assert_eq!(app.db.sessions().await, entries, "the entry is unchanged");
+    assert_eq!(
+        app.db.session_metas().await,
+        metas,
+        "no side document written"
+    );
+}
+
 /// (c) A session past the end of its refreshability, swept by neither TTL
 /// yet: its side document past `expires_at`, its whitelist entry's
 /// `created_at` more than a refresh lifetime ago. A refresh of it answers
@@ -139,19 +157,7 @@ async fn a_session_whose_side_document_and_entry_have_expired_does_not_refresh()
             doc! { "expires_at": at(-24 * 3600 * 1000) },
         )
         .await;
-    let (entries, metas) = (app.db.sessions().await, app.db.session_metas().await);
-    let response = app.refresh(&refresh).await;
-    assert_eq!(
-        response.body["errors"][0]["message"], "unauthorized",
-        "{}",
-        response.raw_body
-    );
-    assert_eq!(app.db.sessions().await, entries, "the entry is unchanged");
-    assert_eq!(
-        app.db.session_metas().await,
-        metas,
-        "no side document written"
-    );
+    refused_and_nothing_written(&mut app, &refresh).await;
 }
 
 /// A session whose side document has expired (its cap reached, say) while
@@ -169,19 +175,7 @@ async fn a_session_whose_side_document_expired_is_not_adopted_again() {
             doc! { "expires_at": at(-60 * 1000) },
         )
         .await;
-    let (entries, metas) = (app.db.sessions().await, app.db.session_metas().await);
-    let response = app.refresh(&refresh).await;
-    assert_eq!(
-        response.body["errors"][0]["message"], "unauthorized",
-        "{}",
-        response.raw_body
-    );
-    assert_eq!(app.db.sessions().await, entries, "the entry is unchanged");
-    assert_eq!(
-        app.db.session_metas().await,
-        metas,
-        "no side document written"
-    );
+    refused_and_nothing_written(&mut app, &refresh).await;
 }
 
 /// (d) Item 8: the first count of a login attempt loses an insert race: the
