@@ -116,8 +116,8 @@ async fn refusals(db: &TestDb, admin: mongodb::bson::oid::ObjectId) {
     env.push(("LOGIN_MAX_FAILURES", "0".into()));
     env.push(("LOGIN_MAX_FAILURES_PER_IP", "0".into()));
     let mut login = Function::start("login", &env).await;
-    // Let the start-up timing of both schemes finish before measuring.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The start-up timing of both schemes, before measuring refusals.
+    login.wait_for_timing_calibration().await;
     for (name, username, password) in [
         ("refused: unknown user", "nobody", "wrong-password"),
         (
