@@ -47,4 +47,5 @@ mod events;
 mod events_at_any_level;
 mod lifetime;
 mod listing;
+mod retired;
 mod reuse;

@@ -1,6 +1,6 @@
 use super::*;
 
-const NO_GRACE: (&str, &str) = ("REFRESH_REUSE_GRACE_SECONDS", "0");
+pub(super) const NO_GRACE: (&str, &str) = ("REFRESH_REUSE_GRACE_SECONDS", "0");
 
 #[tokio::test]
 async fn reuse_of_the_previous_refresh_token_ends_the_session_and_its_newest_pair() {
