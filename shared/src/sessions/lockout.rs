@@ -89,10 +89,9 @@ async fn reserve(
     reason: Option<&'static str>,
 ) -> Result<(), ServiceError> {
     let limits = app.settings.lockout;
-    let (max, cap) = (limits.max_failures, limits.max_lock);
     let reservation = app
         .store
-        .reserve_attempt(username, now, timing::floor(), max, cap)
+        .reserve_attempt(username, now, timing::floor(), &limits)
         .await?;
     // Locked (at login: by a concurrent attempt since the state was read):
     // nothing counted.
@@ -179,6 +178,7 @@ mod tests {
 
     const LIMITS: LockoutSettings = LockoutSettings {
         max_failures: 5,
+        base_lock: std::time::Duration::from_secs(1),
         max_lock: std::time::Duration::from_secs(900),
         max_failures_per_ip: 3,
         ip_window: std::time::Duration::from_secs(900),

@@ -105,12 +105,14 @@ pub struct SessionLimits {
 }
 
 /// How password guessing is slowed (`LOGIN_*`): per username, failure number
-/// n >= `max_failures` locks it for min(2^(n - max), `max_lock`); per source IP,
-/// `max_failures_per_ip` failures within `ip_window` lock the IP until the
-/// window ends. A zero maximum turns that limit off.
+/// n >= `max_failures` locks it for min(`base_lock` * 2^(n - max), `max_lock`);
+/// per source IP, `max_failures_per_ip` failures within `ip_window` lock the
+/// IP until the window ends. A zero maximum turns that limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutSettings {
     pub max_failures: u32,
+    /// `LOGIN_LOCKOUT_BASE_SECONDS`: the first lock's length.
+    pub base_lock: Duration,
     pub max_lock: Duration,
     pub max_failures_per_ip: u32,
     pub ip_window: Duration,
@@ -168,6 +170,11 @@ impl Settings {
             protected_roles: ProtectedRoles(source.names("PROTECTED_ROLES", "admin")?),
             lockout: LockoutSettings {
                 max_failures: source.number("LOGIN_MAX_FAILURES", 5, 0)?,
+                base_lock: Duration::from_secs(source.number(
+                    "LOGIN_LOCKOUT_BASE_SECONDS",
+                    1,
+                    1,
+                )?),
                 max_lock: Duration::from_secs(source.number(
                     "LOGIN_LOCKOUT_MAX_SECONDS",
                     900,
@@ -289,6 +296,7 @@ mod tests {
         assert_eq!(s.accounts.password_min_length, 8);
         assert_eq!(s.accounts.password_hash, HashScheme::Argon2id);
         assert_eq!(s.lockout.max_failures, 5);
+        assert_eq!(s.lockout.base_lock, Duration::from_secs(1));
         assert_eq!(s.lockout.max_lock, Duration::from_secs(900));
         assert_eq!(s.lockout.max_failures_per_ip, 100);
         assert_eq!(s.lockout.ip_window, Duration::from_secs(900));
@@ -390,6 +398,7 @@ mod tests {
             ("TOKEN_EXPIRE_MINUTES", "-5"),
             ("PASSWORD_MIN_LENGTH", "eight"),
             ("RESET_PASSWORD_LEN_GENERATOR", "4"),
+            ("LOGIN_LOCKOUT_BASE_SECONDS", "0"),
         ] {
             let err = settings(&[(name, raw)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");

@@ -42,10 +42,10 @@ impl Store {
     /// Counts an attempt on `username` before its password is checked,
     /// atomically, unless the username is locked. Failure number n >=
     /// `max_failures` locks it, while its password is checked, for
-    /// `check_time` (how long the refusal will take) plus min(2^(n - max),
-    /// `max_lock`): concurrent guesses, in any number of containers, check at
-    /// most `max_failures` passwords, and the lock's length counts from the
-    /// refusal's answer. A success clears the count
+    /// `check_time` (how long the refusal will take) plus min(`base_lock` *
+    /// 2^(n - max), `max_lock`): concurrent guesses, in any number of
+    /// containers, check at most `max_failures` passwords, and the lock's
+    /// length counts from the refusal's answer. A success clears the count
     /// ([`Store::clear_attempts`]); a failure leaves it counted. Failures are
     /// forgotten once the entry has been quiet for `max_lock`; an entry past
     /// its `expires_at` is a fresh one, whether or not the TTL monitor (every
@@ -76,8 +76,7 @@ impl Store {
         username: &Username,
         now: DateTime,
         check_time: Duration,
-        max_failures: u32,
-        max_lock: Duration,
+        limits: &crate::settings::LockoutSettings,
     ) -> Result<Reservation, StoreError> {
         let key = user_key(username);
         // The entry names the last attempt it counted; the document after the
@@ -87,8 +86,9 @@ impl Store {
         let rule = LockRule {
             now,
             check_time,
-            max: i64::from(max_failures),
-            max_lock,
+            max: i64::from(limits.max_failures),
+            base_lock: limits.base_lock,
+            max_lock: limits.max_lock,
         };
         bounded(async {
             // The first try, and one retry after a lost insert race.
@@ -259,16 +259,17 @@ struct LockRule {
     now: DateTime,
     check_time: Duration,
     max: i64,
+    base_lock: Duration,
     max_lock: Duration,
 }
 
 impl LockRule {
     /// The lock that count `failures` (>= max) earns, from now.
     fn lock_after(&self, failures: i64) -> DateTime {
-        let cap = i64::try_from(self.max_lock.as_secs()).unwrap_or(i64::MAX);
         let exponent = u32::try_from((failures - self.max).max(0)).unwrap_or(u32::MAX);
-        let seconds = 2_i64.checked_pow(exponent).unwrap_or(i64::MAX).min(cap);
-        let millis_ahead = millis(self.check_time).saturating_add(seconds.saturating_mul(1000));
+        let doubling = 2_i64.checked_pow(exponent).unwrap_or(i64::MAX);
+        let lock = millis(self.base_lock).saturating_mul(doubling);
+        let millis_ahead = millis(self.check_time).saturating_add(lock.min(millis(self.max_lock)));
         DateTime::from_millis(self.now.timestamp_millis().saturating_add(millis_ahead))
     }
 
@@ -279,12 +280,10 @@ impl LockRule {
 
     /// Nothing counted; locked until `until` (a second from now if unknown).
     fn refused(&self, until: Option<DateTime>) -> Reservation {
-        let until = until.unwrap_or_else(|| {
-            DateTime::from_millis(self.now.timestamp_millis().saturating_add(1000))
-        });
+        let second = DateTime::from_millis(self.now.timestamp_millis().saturating_add(1000));
         Reservation {
             counted: false,
-            locked_until: Some(until),
+            locked_until: Some(until.unwrap_or(second)),
         }
     }
 }
@@ -297,4 +296,37 @@ enum Blocked {
     Expired(Option<DateTime>),
     /// Changed since (a lost insert race, a passed lock, a clear): count again.
     Raced,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(base_lock: u64, max_lock: u64) -> LockRule {
+        LockRule {
+            now: DateTime::from_millis(0),
+            check_time: Duration::from_millis(300),
+            max: 5,
+            base_lock: Duration::from_secs(base_lock),
+            max_lock: Duration::from_secs(max_lock),
+        }
+    }
+
+    /// When count `failures`'s lock ends, in ms after the attempt was counted.
+    fn lock_ends(rule: &LockRule, failures: i64) -> i64 {
+        rule.lock_after(failures).timestamp_millis()
+    }
+
+    #[test]
+    fn the_first_lock_lasts_the_base_and_each_later_one_doubles_up_to_the_cap() {
+        let default = rule(1, 900);
+        let ends: Vec<i64> = (5..=9).map(|n| lock_ends(&default, n)).collect();
+        assert_eq!(ends, [1_300, 2_300, 4_300, 8_300, 16_300]);
+        assert_eq!(lock_ends(&default, 15), 900_300);
+        assert_eq!(lock_ends(&default, 80), 900_300);
+        let long = rule(600, 900);
+        assert_eq!(lock_ends(&long, 5), 600_300);
+        assert_eq!(lock_ends(&long, 6), 900_300);
+        assert_eq!(lock_ends(&rule(60, 30), 5), 30_300);
+    }
 }

@@ -6,7 +6,7 @@ use e2e::db::{claims, PYTHON_BCRYPT_HASH, PYTHON_BCRYPT_PASSWORD};
 use e2e::{HttpRequest, LambdaResponse, Payload, TestApp};
 use mongodb::bson::{doc, Bson};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn credentials(username: &str, password: &str) -> Value {
     json!({ "username": username, "password": password })
@@ -271,43 +271,6 @@ async fn usernames_with_invisible_or_control_characters_are_bad_credentials() {
         );
     }
     assert!(app.db.sessions().await.is_empty());
-}
-
-#[tokio::test]
-async fn an_unknown_username_costs_about_as_much_time_as_a_wrong_password() {
-    let mut app = TestApp::spawn().await;
-    app.db.user("ivan", "ivan-password", app.admin_role).await;
-    app.login_fn.wait_for_timing_calibration().await;
-    // Warm the container (first-use costs) before measuring.
-    app.post_login(Payload::RestV1, &credentials("ivan", "warm-up-pass"))
-        .await;
-
-    let median = |samples: &mut Vec<Duration>| {
-        samples.sort();
-        samples[samples.len() / 2]
-    };
-    let mut unknown = Vec::new();
-    let mut wrong = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        app.post_login(
-            Payload::RestV1,
-            &credentials("nobody-here", "wrong-password"),
-        )
-        .await;
-        unknown.push(start.elapsed());
-        let start = Instant::now();
-        app.post_login(Payload::RestV1, &credentials("ivan", "wrong-password"))
-            .await;
-        wrong.push(start.elapsed());
-    }
-    let (unknown, wrong) = (median(&mut unknown), median(&mut wrong));
-    // Without the dummy hash an unknown user answers in a few ms against tens of
-    // ms; a factor of two either way leaves room for a noisy machine.
-    assert!(
-        unknown * 2 >= wrong && wrong * 2 >= unknown,
-        "unknown user {unknown:?} vs wrong password {wrong:?}"
-    );
 }
 
 mod python_bcrypt_user {

@@ -18,6 +18,7 @@ mod logout;
 mod memory;
 mod outage;
 mod round_trips;
+mod refusal_timing;
 mod secrets;
 mod security;
 mod sessions;

@@ -7,6 +7,16 @@ use e2e::{Function, HttpRequest, Payload, TestDb};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// README, Responses: one command gives up within 5 s (server selection 3 s,
+/// the client's bound on a whole operation 5 s), and a whole request within
+/// its 6 s deadline.
+const ONE_COMMAND: Duration = Duration::from_secs(5);
+const REQUEST_DEADLINE: Duration = Duration::from_secs(6);
+/// What a loaded 2-core machine may add to a bound measured from outside the
+/// function: delivering the event through the Runtime API emulator and the
+/// answer back, and a late wake-up of the timer that ends the wait.
+const SCHEDULING_MARGIN: Duration = Duration::from_millis(500);
+
 fn env_with_uri(uri: &str) -> Vec<(&'static str, String)> {
     vec![
         ("SECRET_KEY", e2e::SECRET_KEY.to_owned()),
@@ -37,32 +47,40 @@ async fn with_the_database_down_init_succeeds_within_its_bounded_wait() {
     assert!(warned, "{}", login.logs());
 }
 
-#[tokio::test]
-async fn with_the_database_down_requests_get_503_quickly() {
-    let mut login = login_with_the_database_down().await;
-    // Measured from the end of init, which the test above covers.
+/// How long `login` takes to answer one login once it is ready, and the answer.
+/// Measured from the end of init, which the test above bounds on its own.
+async fn one_login_once_ready(login: &mut Function) -> (Duration, e2e::LambdaResponse) {
     assert!(
         login.ready_after(Duration::from_secs(10)).await.is_some(),
-        "{}",
+        "never ready:\n{}",
         login.logs()
     );
     let start = Instant::now();
     let response = login.invoke(login_event("alice", "alice-password")).await;
-    let took = start.elapsed();
-    assert_eq!(response.status, 503, "{}", response.raw_body);
-    assert_eq!(response.raw_body, r#"{"message":"service_unavailable"}"#);
-    assert!(took < Duration::from_secs(6), "took {took:?}");
+    (start.elapsed(), response)
 }
 
+// A login's first wait (the user and its locks) fails, and the login stops
+// there: one command's bound, not the request's.
 #[tokio::test]
-async fn a_database_that_accepts_and_never_answers_still_gets_503_in_bounded_time() {
+async fn with_the_database_down_a_login_gets_503_within_one_commands_bound() {
+    let mut login = login_with_the_database_down().await;
+    let (took, response) = one_login_once_ready(&mut login).await;
+    assert_eq!(response.status, 503, "{}", response.raw_body);
+    assert_eq!(response.raw_body, r#"{"message":"service_unavailable"}"#);
+    assert!(took <= ONE_COMMAND + SCHEDULING_MARGIN, "took {took:?}");
+}
+
+// The same for a server that accepts connections and never answers: only
+// timeouts end the wait.
+#[tokio::test]
+async fn with_the_database_silent_a_login_gets_503_within_one_commands_bound() {
     let port = e2e::helpers::silent_port();
     let mut login = Function::start("login", &env_with_uri(&uri_for(port))).await;
-    let start = Instant::now();
-    let response = login.invoke(login_event("alice", "alice-password")).await;
-    let took = start.elapsed();
+    let (took, response) = one_login_once_ready(&mut login).await;
     assert_eq!(response.status, 503, "{}", response.raw_body);
-    assert!(took < Duration::from_secs(7), "took {took:?}");
+    assert_eq!(response.raw_body, r#"{"message":"service_unavailable"}"#);
+    assert!(took <= ONE_COMMAND + SCHEDULING_MARGIN, "took {took:?}");
 }
 
 #[tokio::test]
@@ -177,11 +195,13 @@ async fn start_up_fails_naming_a_missing_or_bad_setting_but_never_a_value() {
                 matches!(code, Some(c) if c != 0),
                 "{case}: {binary} kept running"
             );
+            // The reader threads may still hold its last lines when the
+            // exit is seen: wait for the one naming the setting.
+            let named_it = function
+                .wait_for_log(Duration::from_secs(5), |line| line.contains(named))
+                .await;
             let logs = function.logs();
-            assert!(
-                logs.contains(named),
-                "{case}: {binary} did not name {named}:\n{logs}"
-            );
+            assert!(named_it, "{case}: {binary} did not name {named}:\n{logs}");
             assert!(
                 !logs.contains(hidden),
                 "{case}: {binary} logged {hidden}:\n{logs}"
@@ -192,9 +212,12 @@ async fn start_up_fails_naming_a_missing_or_bad_setting_but_never_a_value() {
 
 // #12.10: one deadline for the whole request. Each command is bounded on its
 // own (a few seconds), so without it a batch of five refreshes against a silent
-// database would take five times that, past the function's Timeout.
+// database would take five times that, past the function's Timeout. The
+// refreshes run one after another, each failing after server selection's 3 s,
+// so the deadline is what ends the batch: at 6 s, not before, and no later
+// than the margin after (the test's clock starts before the function's).
 #[tokio::test]
-async fn a_batch_against_a_silent_database_answers_503_within_the_request_deadline() {
+async fn a_batch_against_a_silent_database_answers_503_at_the_request_deadline() {
     let port = e2e::helpers::silent_port();
     let mut graphql = Function::start("graphql", &env_with_uri(&uri_for(port))).await;
     assert!(
@@ -231,5 +254,8 @@ async fn a_batch_against_a_silent_database_answers_503_within_the_request_deadli
         "{}",
         response.raw_body
     );
-    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(
+        took >= REQUEST_DEADLINE && took <= REQUEST_DEADLINE + SCHEDULING_MARGIN,
+        "took {took:?}"
+    );
 }

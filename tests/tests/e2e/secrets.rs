@@ -166,16 +166,29 @@ async fn with_secrets_manager_refusing_connections_start_up_fails_fast() {
         function.logs()
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");
-    assert!(
-        function.logs().contains("could not be read"),
-        "{}",
-        function.logs()
-    );
+    // The reader threads may still hold the last line when the exit is seen.
+    let said_why = function
+        .wait_for_log(Duration::from_secs(5), |line| {
+            line.contains("could not be read")
+        })
+        .await;
+    assert!(said_why, "{}", function.logs());
 }
 
+/// README, Deploy: Secrets Manager calls are bounded, 2 s per attempt, 2
+/// attempts, 5 s in all.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+const ATTEMPTS: u32 = 2;
+const SECRET_READ_BOUND: Duration = Duration::from_secs(5);
+/// What a loaded 2-core machine may add, measured from outside the process:
+/// its start before the read begins, and noticing its exit.
+const SCHEDULING_MARGIN: Duration = Duration::from_millis(500);
+
+// An endpoint that accepts and never answers: each attempt runs out its 2 s
+// (so two of them take at least 4 s: both were made), and the operation's 5 s
+// ends the read whatever the backoff between them.
 #[tokio::test]
-async fn with_secrets_manager_silent_start_up_fails_within_the_sdk_timeouts() {
-    // An endpoint that accepts and never answers: bounded by the SDK timeouts.
+async fn with_secrets_manager_silent_start_up_fails_after_two_attempts_within_5_s() {
     let silent = e2e::helpers::silent_port();
     let env = env_with_endpoint(format!("http://127.0.0.1:{silent}")).await;
     let start = Instant::now();
@@ -187,7 +200,10 @@ async fn with_secrets_manager_silent_start_up_fails_within_the_sdk_timeouts() {
         "kept running: {}",
         function.logs()
     );
-    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(
+        took >= ATTEMPT_TIMEOUT * ATTEMPTS && took <= SECRET_READ_BOUND + SCHEDULING_MARGIN,
+        "took {took:?}"
+    );
 }
 
 /// How long to let pass so that a container re-reading its secret every second

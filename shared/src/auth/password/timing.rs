@@ -4,8 +4,9 @@
 //! exist (a bcrypt-12 check takes ~13x an argon2id one).
 //!
 //! A bcrypt hash can't be upgraded without its password, so refusals are padded
-//! to a floor: the slowest kind of check this container has timed, per scheme a
-//! moving average. The floor is the same whichever user was asked for. At
+//! to a floor: the slowest kind of check this container has timed, per scheme
+//! an estimate that jumps up to a slower check at once and comes down slowly.
+//! The floor is the same whichever user was asked for. At
 //! start-up both schemes are timed once in the background, so the floor holds
 //! from the first request; a check slower than any seen before (a bcrypt cost
 //! above 12) raises it from then on.
@@ -14,12 +15,16 @@ use crate::auth::password::{self, HashScheme};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Moving averages of check times, in nanoseconds: argon2id, bcrypt.
+/// Estimates of check times, in nanoseconds: argon2id, bcrypt.
 static AVERAGE_NANOS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
-/// The weight of the newest sample, out of 8: smooth enough that one slow check
-/// (a noisy neighbour) doesn't stick, quick enough to follow a real change.
-const NEWEST_WEIGHT: u64 = 2;
+/// The weight of a quicker sample, out of 8: the estimate comes down slowly
+/// once checks get quicker (a noisy neighbour gone), so one quick check can't
+/// leave the next refusals padded short. A slower sample is taken whole: an
+/// average lagging a busier machine let a refusal outlast the floor (seen: 23%
+/// over the quickest kind's median at a load of 12), and a floor too high only
+/// costs refusals time.
+const QUICKER_WEIGHT: u64 = 1;
 
 fn slot(scheme: HashScheme) -> &'static AtomicU64 {
     match scheme {
@@ -33,10 +38,10 @@ pub fn record(scheme: HashScheme, took: Duration) {
     let sample = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
     let average = slot(scheme);
     let old = average.load(Ordering::Relaxed);
-    let new = if old == 0 {
+    let new = if sample >= old {
         sample
     } else {
-        (old / 8).saturating_mul(8 - NEWEST_WEIGHT) + (sample / 8).saturating_mul(NEWEST_WEIGHT)
+        (old / 8).saturating_mul(8 - QUICKER_WEIGHT) + (sample / 8).saturating_mul(QUICKER_WEIGHT)
     };
     // Lambda runs one event at a time per container: a lost update between two
     // concurrent checks only costs one sample.
@@ -81,12 +86,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_floor_is_the_slowest_schemes_average_and_follows_it_smoothly() {
+    fn the_floor_is_the_slowest_schemes_and_rises_at_once_but_falls_slowly() {
         record(HashScheme::Argon2id, Duration::from_millis(25));
         record(HashScheme::Bcrypt, Duration::from_millis(320));
         assert_eq!(floor(), Duration::from_millis(320));
-        // One outlier moves the average a quarter of the way, not all of it.
+        // A slower check raises it at once: no refusal may be quicker than it.
         record(HashScheme::Bcrypt, Duration::from_millis(720));
-        assert_eq!(floor(), Duration::from_millis(420));
+        assert_eq!(floor(), Duration::from_millis(720));
+        // A quicker one brings it an eighth of the way down.
+        record(HashScheme::Bcrypt, Duration::from_millis(320));
+        assert_eq!(floor(), Duration::from_millis(670));
+        // The quicker scheme never sets the floor.
+        record(HashScheme::Argon2id, Duration::from_millis(30));
+        assert_eq!(floor(), Duration::from_millis(670));
     }
 }
