@@ -9,8 +9,35 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long one invocation may take before the test fails.
+/// How long one invocation may take before the test fails (times
+/// [`slowdown`]: the first one includes the start-up).
 const INVOKE_LIMIT: Duration = Duration::from_secs(30);
+
+/// The program (and its first arguments) that runs each binary instead of
+/// running it directly: `LAMBDA_RUNNER`, split on whitespace, such as
+/// `qemu-aarch64 -L /usr/aarch64-linux-gnu` for the arm64 packages (with
+/// `LAMBDA_DIR` pointing at them). Empty when unset. Under qemu-user the process
+/// started is the emulator running the binary in itself, so its pid (and
+/// `/proc/<pid>/status`) is the function's.
+pub fn runner() -> Vec<String> {
+    std::env::var("LAMBDA_RUNNER")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How many times slower than native the binaries may run: 10 under a
+/// [`runner`] (qemu-user runs argon2id ~10 times slower, and login's start-up
+/// calibration of both password schemes with it), else 1. The harness's own
+/// deadlines scale by it; what a test asserts about time does not.
+pub fn slowdown() -> u32 {
+    if runner().is_empty() {
+        1
+    } else {
+        10
+    }
+}
 
 pub struct Function {
     name: String,
@@ -39,8 +66,9 @@ impl LambdaResponse {
 }
 
 /// Where cargo put the workspace's binaries: beside this test executable's
-/// `deps/` folder, whatever the target directory is. With `LAMBDA_DIR` set (to
-/// `target/lambda`), the deployable packages `scripts/package` built instead.
+/// `deps/` folder, whatever the target directory is. With `LAMBDA_DIR` set, the
+/// `<function>/bootstrap` files under it instead: the deployable packages
+/// `scripts/package` built, unpacked (`scripts/test`, `scripts/bench`).
 pub fn binary_path(name: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os("LAMBDA_DIR") {
         return PathBuf::from(dir).join(name).join("bootstrap");
@@ -61,11 +89,20 @@ impl Function {
         let path = binary_path(name);
         assert!(
             path.exists(),
-            "{} is not built: run `cargo build --workspace --bins` first (scripts/test does)",
+            "{} is not built: run `cargo build --workspace --bins` first (scripts/test does; \
+             with LAMBDA_DIR, scripts/package and unpack)",
             path.display()
         );
         let runtime = RuntimeApi::start().await.expect("runtime API emulator");
-        let mut command = Command::new(&path);
+        let runner = runner();
+        let mut command = match runner.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&path);
+                command
+            }
+            None => Command::new(&path),
+        };
         command
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
@@ -78,7 +115,14 @@ impl Function {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let started = Instant::now();
-        let mut child = command.spawn().expect("spawn function binary");
+        let mut child = command.spawn().unwrap_or_else(|why| match runner.first() {
+            Some(program) => panic!(
+                "LAMBDA_RUNNER's {program} could not run {}: {why} \
+                 (qemu-aarch64 comes with Debian's qemu-user: scripts/setup)",
+                path.display()
+            ),
+            None => panic!("spawn {}: {why}", path.display()),
+        });
         let output = capture_output(&mut child);
         Function {
             name: name.to_owned(),
@@ -91,7 +135,7 @@ impl Function {
 
     /// Sends one event and decodes the proxy response.
     pub async fn invoke(&mut self, event: serde_json::Value) -> LambdaResponse {
-        let outcome = tokio::time::timeout(INVOKE_LIMIT, self.runtime.invoke(event)).await;
+        let outcome = tokio::time::timeout(invoke_limit(), self.runtime.invoke(event)).await;
         let bytes = match outcome {
             Ok(Ok(Outcome::Response(bytes))) => bytes,
             Ok(Ok(Outcome::Error(bytes))) => panic!(
@@ -102,8 +146,9 @@ impl Function {
             ),
             Ok(Err(why)) => panic!("{}: {why}\nlogs:\n{}", self.name, self.logs()),
             Err(_) => panic!(
-                "{} did not answer within {INVOKE_LIMIT:?} (exited: {:?})\nlogs:\n{}",
+                "{} did not answer within {:?} (exited: {:?})\nlogs:\n{}",
                 self.name,
+                invoke_limit(),
                 self.child.try_wait().ok().flatten(),
                 self.logs()
             ),
@@ -117,7 +162,7 @@ impl Function {
         &mut self,
         event: serde_json::Value,
     ) -> Result<serde_json::Value, serde_json::Value> {
-        let outcome = tokio::time::timeout(INVOKE_LIMIT, self.runtime.invoke(event)).await;
+        let outcome = tokio::time::timeout(invoke_limit(), self.runtime.invoke(event)).await;
         let parse = |bytes: &[u8]| {
             serde_json::from_slice(bytes).unwrap_or_else(|_| {
                 panic!(
@@ -132,17 +177,18 @@ impl Function {
             Ok(Ok(Outcome::Error(bytes))) => Err(parse(&bytes)),
             Ok(Err(why)) => panic!("{}: {why}\nlogs:\n{}", self.name, self.logs()),
             Err(_) => panic!(
-                "{} did not answer within {INVOKE_LIMIT:?}\nlogs:\n{}",
+                "{} did not answer within {:?}\nlogs:\n{}",
                 self.name,
+                invoke_limit(),
                 self.logs()
             ),
         }
     }
 
     /// Time from process start until it first polled for an event, waiting up to
-    /// `limit` for that to happen.
+    /// `limit` (times [`slowdown`]) for that to happen.
     pub async fn ready_after(&self, limit: Duration) -> Option<Duration> {
-        let deadline = Instant::now() + limit;
+        let deadline = Instant::now() + limit * slowdown();
         while Instant::now() < deadline {
             if let Some(at) = self.runtime.first_poll() {
                 return Some(at - self.started);
@@ -159,7 +205,8 @@ impl Function {
     pub async fn wait_for_timing_calibration(&self) {
         let done = |line: &str| line.contains("padded to the slowest password check");
         assert!(
-            self.wait_for_log(Duration::from_secs(20), done).await,
+            self.wait_for_log(Duration::from_secs(20) * slowdown(), done)
+                .await,
             "login never logged its timing calibration: {}",
             self.logs()
         );
@@ -181,9 +228,10 @@ impl Function {
         }
     }
 
-    /// Waits for the process to end (start-up failures), returning its exit code.
+    /// Waits up to `limit` (times [`slowdown`]) for the process to end (start-up
+    /// failures), returning its exit code.
     pub async fn exit_code(&mut self, limit: Duration) -> Option<i32> {
-        let deadline = Instant::now() + limit;
+        let deadline = Instant::now() + limit * slowdown();
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Some(status.code().unwrap_or(-1));
@@ -233,6 +281,10 @@ impl Function {
     pub fn runtime_init_error(&self) -> Option<String> {
         self.runtime.init_error()
     }
+}
+
+fn invoke_limit() -> Duration {
+    INVOKE_LIMIT * slowdown()
 }
 
 impl Drop for Function {

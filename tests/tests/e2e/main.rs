@@ -25,6 +25,7 @@ mod sessions;
 mod settings;
 mod side_by_side;
 mod template;
+mod smoke;
 mod template_snippets;
 mod ttl;
 mod whitelist_off;
