@@ -19,6 +19,8 @@ Settings come from the environment:
     SECRET_KEY                      read by the package's own config.py
     ALLOWED_ROLES                   comma-separated roles, `*` = any (our name;
                                     default `admin`, as ours)
+    BENCH_CHECK_TIMES               a file each password check's time is added
+                                    to (scripts/bench; see time_password_checks)
 The package's other settings (TOKEN_EXPIRE_MINUTES, WHITE_LIST_TOKEN, ...) are
 read by its config.py straight from os.environ *as strings*, so the tests leave
 them unset: the package's defaults (60 minutes, whitelist on) are what the Rust
@@ -125,7 +127,32 @@ def connect():
     )
 
 
+def time_password_checks(path):
+    """For scripts/bench: appends how long each of the package's password
+    checks took (microseconds, a line each) to `path`, so a login's time in
+    the hash can be told from the rest, in the process that served it. The
+    package calls `bcrypt.checkpw` through the module, so wrapping the
+    module's function times exactly its checks."""
+    import time
+
+    import bcrypt
+
+    checkpw = bcrypt.checkpw
+
+    def timed(password, hashed):
+        started = time.perf_counter()
+        try:
+            return checkpw(password, hashed)
+        finally:
+            with open(path, "a") as out:
+                out.write(f"{round((time.perf_counter() - started) * 1e6)}\n")
+
+    bcrypt.checkpw = timed
+
+
 def create_app():
+    if os.environ.get("BENCH_CHECK_TIMES"):
+        time_password_checks(os.environ["BENCH_CHECK_TIMES"])
     connect()
     app = Flask(__name__)
     app.register_blueprint(admin, url_prefix="/admin")

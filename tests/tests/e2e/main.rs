@@ -4,6 +4,7 @@
 
 mod admin;
 mod authorizer;
+mod benchmark_doc;
 mod compatibility;
 mod connections;
 mod cors;
@@ -17,15 +18,15 @@ mod login;
 mod logout;
 mod memory;
 mod outage;
-mod round_trips;
 mod refusal_timing;
+mod round_trips;
 mod secrets;
 mod security;
 mod sessions;
 mod settings;
 mod side_by_side;
-mod template;
 mod smoke;
+mod template;
 mod template_snippets;
 mod ttl;
 mod whitelist_off;
