@@ -10,6 +10,7 @@ pub mod domain;
 pub mod events;
 pub mod function;
 pub mod helpers;
+pub mod machine;
 pub mod mongo_server;
 pub mod moto_server;
 pub mod proxy;

@@ -197,14 +197,8 @@ impl Report {
 }
 
 pub fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} × {cpu}, database and services on loopback")
+    format!(
+        "{}, database and services on loopback",
+        e2e::machine::cores_and_cpu()
+    )
 }

@@ -163,20 +163,14 @@ async fn measure(
 }
 
 fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let packages = match std::env::var("LAMBDA_DIR") {
         Ok(_) => "our release packages",
         Err(_) => "our debug binaries (LAMBDA_DIR unset)",
     };
-    format!("{cores} × {cpu}, everything on loopback (load tool included), {packages}")
+    format!(
+        "{}, everything on loopback (load tool included), {packages}",
+        e2e::machine::cores_and_cpu()
+    )
 }
 
 fn today() -> String {
