@@ -156,6 +156,15 @@ impl TestDb {
             .expect("insert whitelist entry");
     }
 
+    /// `username`'s entry in `login_attempt` (its lockout count), if it has one.
+    pub async fn login_attempt_of(&self, username: &str) -> Option<Document> {
+        self.db
+            .collection::<Document>("login_attempt")
+            .find_one(doc! { "_id": format!("user:{username}") })
+            .await
+            .expect("read login_attempt")
+    }
+
     pub async fn count_users(&self, filter: Document) -> u64 {
         self.db
             .collection::<Document>("user")
@@ -229,6 +238,16 @@ impl TestDb {
 }
 
 /// The claims of a JWT, read without verification (to inspect what was issued).
+/// A `login_attempt` entry's failure count, however the server stored the
+/// number (an int32 or an int64).
+pub fn failures(entry: &Document) -> i64 {
+    match entry.get("failures") {
+        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
+        Some(mongodb::bson::Bson::Int64(n)) => *n,
+        other => panic!("failures: {other:?} in {entry}"),
+    }
+}
+
 pub fn claims(token: &str) -> Value {
     jsonwebtoken::dangerous::insecure_decode::<Value>(token)
         .expect("a JWT")

@@ -21,6 +21,17 @@ pub struct Route {
 }
 
 impl Route {
+    /// Awaits one request, adding its time to the samples and keeping the
+    /// commands the proxy saw for it (the client is done once it answered).
+    async fn time<T>(&mut self, proxy: &Proxy, request: impl std::future::Future<Output = T>) -> T {
+        let before = proxy.commands().len();
+        let start = Instant::now();
+        let answer = request.await;
+        self.samples.push(start.elapsed());
+        self.commands = proxy.commands().len() - before;
+        answer
+    }
+
     pub fn quantile(&self, q: f64) -> Duration {
         let mut sorted = self.samples.clone();
         sorted.sort();
@@ -31,11 +42,6 @@ impl Route {
 pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
-}
-
-/// Commands the proxy saw since `before`, once the client is done.
-fn commands_since(proxy: &Proxy, before: usize) -> usize {
-    proxy.commands().len() - before
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -170,33 +176,27 @@ async fn ours(db: &TestDb, proxy: &Proxy, bcrypt_mode: bool, user: &str, passwor
     login.wait_for_timing_calibration().await;
     let mut routes: [Route; 3] = Default::default();
     for _ in 0..RUNS {
-        let before = proxy.commands().len();
-        let start = Instant::now();
-        let response = login.invoke(login_event(user, password)).await;
-        routes[0].samples.push(start.elapsed());
-        routes[0].commands = commands_since(proxy, before);
+        let response = routes[0]
+            .time(proxy, login.invoke(login_event(user, password)))
+            .await;
         assert_eq!(response.status, 200, "{}", response.raw_body);
         let token = response.body["data"]["token"]
             .as_str()
             .expect("token")
             .to_owned();
 
-        let before = proxy.commands().len();
-        let start = Instant::now();
         let request = e2e::app::graphql_request(Some(&token), ME, json!({}));
-        let response = graphql.invoke(request.event(Payload::RestV1)).await;
-        routes[2].samples.push(start.elapsed());
-        routes[2].commands = commands_since(proxy, before);
+        let response = routes[2]
+            .time(proxy, graphql.invoke(request.event(Payload::RestV1)))
+            .await;
         assert_eq!(response.status, 200, "{}", response.raw_body);
 
-        let before = proxy.commands().len();
-        let start = Instant::now();
         let request = HttpRequest::post("/admin/logout")
             .bearer(&token)
             .json(&json!({}));
-        let response = logout.invoke(request.event(Payload::RestV1)).await;
-        routes[1].samples.push(start.elapsed());
-        routes[1].commands = commands_since(proxy, before);
+        let response = routes[1]
+            .time(proxy, logout.invoke(request.event(Payload::RestV1)))
+            .await;
         assert_eq!(response.status, 200, "{}", response.raw_body);
     }
     // A failed read is a broken bench, not "0 MiB".
@@ -232,29 +232,21 @@ async fn flask(db: &TestDb, proxy: &Proxy, user: &str, password: &str) -> Side {
     let startup = start.elapsed();
     let mut routes: [Route; 3] = Default::default();
     for _ in 0..RUNS {
-        let before = proxy.commands().len();
-        let start = Instant::now();
-        let response = service.post_login(user, password).await;
-        routes[0].samples.push(start.elapsed());
-        routes[0].commands = commands_since(proxy, before);
+        let response = routes[0]
+            .time(proxy, service.post_login(user, password))
+            .await;
         assert_eq!(response.status, 200, "{}", response.raw_body);
         let token = response.body["data"]["access_token"]
             .as_str()
             .expect("token")
             .to_owned();
 
-        let before = proxy.commands().len();
-        let start = Instant::now();
-        let response = service.graphql(&token, ME, json!({})).await;
-        routes[2].samples.push(start.elapsed());
-        routes[2].commands = commands_since(proxy, before);
+        let response = routes[2]
+            .time(proxy, service.graphql(&token, ME, json!({})))
+            .await;
         assert_eq!(response.status, 200, "{}", response.raw_body);
 
-        let before = proxy.commands().len();
-        let start = Instant::now();
-        let response = service.logout(&token).await;
-        routes[1].samples.push(start.elapsed());
-        routes[1].commands = commands_since(proxy, before);
+        let response = routes[1].time(proxy, service.logout(&token)).await;
         assert_eq!(response.status, 200, "{}", response.raw_body);
     }
     let peak = service.peak_rss_kib().expect("the package's VmHWM") as f64 / 1024.0;
@@ -302,14 +294,10 @@ pub async fn authorizer(db: &TestDb, proxy: &Proxy, user: &str, password: &str) 
     });
     let mut route = Route::default();
     for _ in 0..RUNS {
-        let before = proxy.commands().len();
-        let start = Instant::now();
-        let answer = authorizer
-            .invoke_json(event.clone())
+        let answer = route
+            .time(proxy, authorizer.invoke_json(event.clone()))
             .await
             .expect("an answer");
-        route.samples.push(start.elapsed());
-        route.commands = commands_since(proxy, before);
         assert!(answer["context"]["user_id"].is_string(), "{answer}");
     }
     let peak_mib = authorizer.peak_rss_kib().expect("the authorizer's VmHWM") as f64 / 1024.0;

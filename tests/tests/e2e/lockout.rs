@@ -3,8 +3,9 @@
 //! and concurrent requests.
 
 use e2e::app::LOGIN_PATH;
+use e2e::db::failures;
 use e2e::{AdminCli, Function, HttpRequest, LambdaResponse, Payload, TestApp};
-use mongodb::bson::{doc, Document};
+use mongodb::bson::doc;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -190,16 +191,6 @@ async fn another_ip_is_unaffected_and_a_forwarded_for_header_changes_nothing() {
     assert_eq!(response.status, 200, "{}", response.raw_body);
 }
 
-/// `root`'s entry in `login_attempt`, if it has one.
-async fn entry_of_root(app: &TestApp) -> Option<Document> {
-    app.db
-        .db
-        .collection::<Document>("login_attempt")
-        .find_one(doc! { "_id": "user:root" })
-        .await
-        .expect("read login_attempt")
-}
-
 /// One wrong guess at `root` through `login`, sent `delay` from now: its
 /// answer's status and how many passwords `login` has checked by then.
 fn guess(mut login: Function, delay: Duration) -> tokio::task::JoinHandle<(u16, usize)> {
@@ -254,7 +245,7 @@ async fn sixteen_concurrent_guesses_in_sixteen_containers_check_exactly_the_maxi
     // answer it with the other request's document (seen: a guess counted yet
     // refused as locked, 4 checks against a stored count of 5).
     let limit = Instant::now() + Duration::from_secs(5);
-    while entry_of_root(&app).await.is_none() {
+    while app.db.login_attempt_of("root").await.is_none() {
         assert!(Instant::now() < limit, "the first guess was never counted");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -283,11 +274,12 @@ async fn sixteen_concurrent_guesses_in_sixteen_containers_check_exactly_the_maxi
     );
     // Counted once per check, the locked attempts not at all (an int32 or an
     // int64, as the server stored it).
-    let entry = entry_of_root(&app).await.expect("root has an entry");
-    let failures = entry
-        .get_i64("failures")
-        .or_else(|_| entry.get_i32("failures").map(i64::from));
-    assert_eq!(failures, Ok(5), "{entry}");
+    let entry = app
+        .db
+        .login_attempt_of("root")
+        .await
+        .expect("root has an entry");
+    assert_eq!(failures(&entry), 5, "{entry}");
 }
 
 #[tokio::test]

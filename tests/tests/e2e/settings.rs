@@ -9,6 +9,7 @@
 //! idle).
 
 use e2e::app::{graphql_request, login_pair, ANY_ROLE};
+use e2e::db::failures;
 use e2e::proxy::mongodb_address;
 use e2e::{Function, LambdaResponse, Payload, TestApp};
 use mongodb::bson::{doc, DateTime, Document};
@@ -35,22 +36,8 @@ async fn calibrated(env: &[(&'static str, &str)]) -> TestApp {
 
 /// `root`'s entry in `login_attempt`.
 async fn attempts_of_root(app: &TestApp) -> Document {
-    app.db
-        .db
-        .collection::<Document>("login_attempt")
-        .find_one(doc! { "_id": "user:root" })
-        .await
-        .expect("read login_attempt")
-        .expect("root has an entry")
-}
-
-/// The entry's failure count, however the server stored the number.
-fn failures(entry: &Document) -> i64 {
-    match entry.get("failures") {
-        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
-        Some(mongodb::bson::Bson::Int64(n)) => *n,
-        other => panic!("failures: {other:?}"),
-    }
+    let entry = app.db.login_attempt_of("root").await;
+    entry.expect("root has an entry")
 }
 
 fn millis_from_now(offset_ms: i64) -> DateTime {
